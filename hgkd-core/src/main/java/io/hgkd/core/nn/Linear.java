@@ -1,0 +1,103 @@
+package io.hgkd.core.nn;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Fully connected layer {@code y = x W^T + b} over the last dimension, as {@code torch.nn.Linear}: weight
+ * {@code [out, in]}. Any leading dimensions are flattened into rows; the products run through {@code Nd4j.gemm}
+ * into preallocated arrays and the weight gradient accumulates inside the GEMM (beta = 1).
+ */
+public class Linear extends Module {
+    private final int inFeatures;
+    private final int outFeatures;
+    private final boolean hasBias;
+
+    private INDArray input2d;
+    private long[] inShape;
+    private INDArray output;
+    private INDArray gradInput;
+    private INDArray ones;
+    private INDArray biasGrad;
+
+    /** {@code Linear(in, out)} with bias. */
+    public Linear(int inFeatures, int outFeatures) {
+        this(inFeatures, outFeatures, true);
+    }
+
+    /** {@code Linear(in, out, bias)}, PyTorch default initialisation. */
+    public Linear(int inFeatures, int outFeatures, boolean bias) {
+        if (inFeatures <= 0 || outFeatures <= 0) {
+            throw new IllegalArgumentException("invalid Linear(" + inFeatures + ", " + outFeatures + ")");
+        }
+        this.inFeatures = inFeatures;
+        this.outFeatures = outFeatures;
+        this.hasBias = bias;
+        INDArray w = Nd4j.create(DataType.FLOAT, outFeatures, inFeatures);
+        registerParameter("weight", w, false);
+        Init.pytorchDefault(w, Init.defaultRandom());
+        if (bias) {
+            INDArray b = Nd4j.create(DataType.FLOAT, outFeatures);
+            registerParameter("bias", b, true);
+            Init.pytorchDefaultBias(b, inFeatures, Init.defaultRandom());
+        }
+    }
+
+    public Parameter weight() {
+        return param("weight");
+    }
+
+    public Parameter bias() {
+        return hasBias ? param("bias") : null;
+    }
+
+    public int inFeatures() {
+        return inFeatures;
+    }
+
+    public int outFeatures() {
+        return outFeatures;
+    }
+
+    @Override
+    public INDArray forward(INDArray x) {
+        if (x.rank() < 1 || x.size(x.rank() - 1) != inFeatures) {
+            throw new IllegalArgumentException("Linear(" + inFeatures + ", " + outFeatures + ") got input of shape "
+                    + Tensors.shape(x));
+        }
+        inShape = x.shape();
+        long rows = x.length() / inFeatures;
+        input2d = Tensors.contiguous(x).reshape('c', rows, inFeatures);
+        output = Tensors.reuse(output, x.dataType(), rows, outFeatures);
+        Nd4j.gemm(input2d, weight().data(), output, false, true, 1.0, 0.0);
+        if (hasBias) {
+            output.addiRowVector(bias().data());
+        }
+        long[] outShape = inShape.clone();
+        outShape[outShape.length - 1] = outFeatures;
+        return output.reshape(outShape);
+    }
+
+    @Override
+    public INDArray backward(INDArray gradOutput) {
+        long rows = input2d.size(0);
+        INDArray g = Tensors.contiguous(gradOutput).reshape('c', rows, outFeatures);
+        if (weight().requiresGrad()) {
+            Nd4j.gemm(g, input2d, weight().grad(), true, false, 1.0, 1.0);
+        }
+        if (hasBias && bias().requiresGrad()) {
+            // a ones-row GEMM sums columns several times faster than a column reduction in ND4J
+            ones = Tensors.reuse(ones, g.dataType(), 1, rows);
+            if (ones.getDouble(0) != 1.0) {
+                ones.assign(1.0);
+            }
+            biasGrad = Tensors.reuse(biasGrad, g.dataType(), 1, outFeatures);
+            Nd4j.gemm(ones, g, biasGrad, false, false, 1.0, 0.0);
+            bias().accumulate(biasGrad.reshape(outFeatures));
+        }
+        gradInput = Tensors.reuse(gradInput, g.dataType(), rows, inFeatures);
+        Nd4j.gemm(g, weight().data(), gradInput, false, false, 1.0, 0.0);
+        return gradInput.reshape(inShape);
+    }
+}

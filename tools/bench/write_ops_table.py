@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""Writes docs/benchmarks.md from the JSON of the Java and the PyTorch ops benchmarks.
+
+    /usr/bin/python3 tools/bench/write_ops_table.py --java J.json --torch T.json --out docs/benchmarks.md \
+        --command "bash tools/bench/run_ops_bench.sh" [--jemalloc yes|no] [--java-seconds S] [--torch-seconds S] \
+        [--total-seconds S]
+
+Standard library only. The inputs are what io.hgkd.examples.bench.OpsBenchmark and tools/bench/ops_bench.py print
+(same shape: {"threads", "warmup", "reps", "blas", "results": [{"op", "pass", "median_ms", "min_ms", "max_ms"}]}).
+Called by tools/bench/run_ops_bench.sh; the doc it writes states only what the two runs and this machine report.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def mem_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) / (1024 * 1024)
+    except OSError:
+        pass
+    return float("nan")
+
+
+def nproc():
+    try:
+        return int(subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip())
+    except (OSError, ValueError):
+        return len(os.sched_getaffinity(0))
+
+
+def os_name():
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+def fmt_ms(v):
+    return "%.2f" % v if v < 10 else "%.1f" % v
+
+
+def fmt_cell(r):
+    if r is None:
+        return "n/a"
+    return "%s (%s–%s)" % (fmt_ms(r["median_ms"]), fmt_ms(r["min_ms"]), fmt_ms(r["max_ms"]))
+
+
+def deb_version(pkg):
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True, text=True)
+        return out.stdout.strip() or "not installed"
+    except OSError:
+        return "unknown"
+
+
+def fmt_seconds(s):
+    return "n/a" if s is None else "%.1f s" % s
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--java", required=True, help="JSON written by OpsBenchmark")
+    ap.add_argument("--torch", required=True, help="JSON written by ops_bench.py")
+    ap.add_argument("--out", required=True, help="markdown file to write")
+    ap.add_argument("--command", required=True, help="the command that reproduces the run")
+    ap.add_argument("--jemalloc", choices=["yes", "no"], default="no", help="Java side ran under jemalloc")
+    ap.add_argument("--java-seconds", type=float)
+    ap.add_argument("--torch-seconds", type=float)
+    ap.add_argument("--total-seconds", type=float)
+    ap.add_argument("--others-seen", default=None,
+                    help="other java/python3/mvn processes sampled during the timed runs, one 'pid command' a line")
+    args = ap.parse_args(argv)
+
+    with open(args.java) as f:
+        jv = json.load(f)
+    with open(args.torch) as f:
+        tv = json.load(f)
+
+    jb = jv.get("blas", {})
+    tb = tv.get("blas", {})
+    # The Java side reports jemalloc from its own /proc/self/maps; prefer that over the flag when present.
+    jemalloc = args.jemalloc
+    if "jemalloc" in jb:
+        jemalloc = "yes" if jb["jemalloc"] else "no"
+        if jemalloc != args.jemalloc:
+            print("WARNING: --jemalloc %s but the JVM reports jemalloc=%s; writing what the JVM saw"
+                  % (args.jemalloc, jb["jemalloc"]), file=sys.stderr)
+
+    torch_rows = {(r["op"], r["pass"]): r for r in tv["results"]}
+    java_rows = {(r["op"], r["pass"]): r for r in jv["results"]}
+    keys = [(r["op"], r["pass"]) for r in jv["results"]]
+    keys += [k for k in torch_rows if k not in java_rows]
+
+    # the date of the measurement: when the hgkd JSON was written, so a rerun of this script alone keeps it
+    now = datetime.datetime.fromtimestamp(os.path.getmtime(args.java), datetime.timezone.utc) \
+        .strftime("%Y-%m-%d %H:%M UTC")
+    flags = cpu_flags()
+    isa = ", ".join(x for x in ("avx2", "avx512f") if x in flags) or "no AVX2/AVX-512"
+    openblas_pkg = tb.get("libopenblas0_openmp", "?").replace("install ok installed", "").strip()
+    torch_blas = ", ".join(os.path.basename(p) for p in tb.get("blas_libs", [])) or "unknown"
+
+    lines = []
+    w = lines.append
+    w("# Benchmarks")
+    w("")
+    w("Generated by `tools/bench/write_ops_table.py` from one run of `tools/bench/run_ops_bench.sh`; rerun the")
+    w("command below to refresh it. Every number here was measured in that run.")
+    w("")
+    w("## Single ops: hgkd layers vs PyTorch, forward and forward + backward")
+    w("")
+    w("| | |")
+    w("|---|---|")
+    w("| date | %s |" % now)
+    w("| machine | %d CPUs (`nproc`), %s (%s), %.1f GiB memory, %s |"
+      % (nproc(), cpu_model(), isa, mem_gib(), os_name()))
+    w("| hgkd side | ND4J %s, backend %s, BLAS %s, oneDNN %s, Java %s, max heap %s MiB |"
+      % (jv.get("nd4j_version", "?"), jb.get("backend", "?"), jb.get("blas_vendor", "?"),
+         "yes" if jb.get("onednn") else "no", jb.get("java_version", "?"), jb.get("max_heap_mb", "?")))
+    w("| PyTorch side | torch %s (Debian `python3-torch` %s, system `/usr/bin/python3`), libopenblas0-openmp %s (%s) |"
+      % (tv.get("torch_version", "?"), deb_version("python3-torch"), openblas_pkg, torch_blas))
+    w("| threads | hgkd: %s (ND4J OpenMP %s, BLAS %s; `OMP_NUM_THREADS=%s`); PyTorch: %s (`torch.set_num_threads`) |"
+      % (jv.get("threads", "?"), jb.get("omp_threads", "?"), jb.get("blas_threads", "?"),
+         jb.get("env_OMP_NUM_THREADS", "?"), tv.get("threads", "?")))
+    w("| jemalloc (hgkd side) | %s%s |"
+      % (jemalloc, " (`LD_PRELOAD` libjemalloc.so.2, `MALLOC_CONF=%s`)" % jb.get("env_MALLOC_CONF")
+         if jemalloc == "yes" else ""))
+    w("| repetitions | warmup %s + %s timed (hgkd), warmup %s + %s timed (PyTorch); median, min and max per row |"
+      % (jv.get("warmup", "?"), jv.get("reps", "?"), tv.get("warmup", "?"), tv.get("reps", "?")))
+    w("| wall time | hgkd run %s, PyTorch run %s, whole command %s |"
+      % (fmt_seconds(args.java_seconds), fmt_seconds(args.torch_seconds), fmt_seconds(args.total_seconds)))
+    if args.others_seen is not None:
+        seen = [l.strip() for l in args.others_seen.splitlines() if l.strip()]
+        if seen:
+            w("| other processes during the timed runs | **%d other java/python3/mvn process(es) were running, so "
+              "these numbers are distorted**: %s |" % (len(seen), "; ".join("`%s`" % l.replace("|", "/")
+                                                                           for l in seen)))
+        else:
+            w("| other processes during the timed runs | none (java/python3/mvn sampled every 2 s) |")
+    w("| reproduce | `%s` |" % args.command)
+    w("")
+    w("Shapes (float32, the same on both sides): conv3x3 = Conv2d(64, 64, 3, stride 1, pad 1, no bias) on "
+      "(8, 64, 56, 56); conv1x1 = Conv2d(256, 64, 1, no bias) on (8, 256, 56, 56); batchnorm2d_train = "
+      "BatchNorm2d(64) in training mode on (8, 64, 56, 56); layernorm = LayerNorm(768, eps 1e-6) on (8, 197, 768); "
+      "linear = Linear(768, 3072) on (1576, 768). \"fwd\" is the forward call alone; \"fwd+bwd\" is zeroing the "
+      "parameter gradients, the forward, and the backward of a fixed upstream gradient with respect to the input "
+      "and the parameters.")
+    w("")
+    w("| op | pass | hgkd median ms (min–max) | PyTorch median ms (min–max) | ratio hgkd/PyTorch |")
+    w("|---|---|---:|---:|---:|")
+    for k in keys:
+        j = java_rows.get(k)
+        t = torch_rows.get(k)
+        ratio = "%.2f" % (j["median_ms"] / t["median_ms"]) if j and t and t["median_ms"] > 0 else "n/a"
+        w("| %s | %s | %s | %s | %s |" % (k[0], k[1], fmt_cell(j), fmt_cell(t), ratio))
+    w("")
+    w("### Reading the numbers")
+    w("")
+    w("The ratio is the hgkd median divided by the PyTorch median of the same op and pass: above 1 hgkd is slower "
+      "by that factor, below 1 it is faster. Both sides ran back to back in one command with the same thread "
+      "count, but on a machine with only %d shared cores a single run is noisy: compare the min–max ranges before "
+      "reading anything into a ratio near 1, and rerun the command to check a difference that matters. The hgkd "
+      "side measures the library's own layers (`io.hgkd.core.nn`), including whatever allocation and copying they "
+      "do, not the bare ND4J ops. Later issues add rows for whole training steps." % nproc())
+    w("")
+
+    text = "\n".join(lines)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
