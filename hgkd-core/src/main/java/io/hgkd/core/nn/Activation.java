@@ -1,11 +1,14 @@
 package io.hgkd.core.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.factory.Nd4j;
 
-/** Base for parameter-free element-wise layers: keeps the last input for the derivative. */
+/** Base for parameter-free element-wise layers: keeps the last input; output and gradient buffers are reused. */
 abstract class Activation extends Module {
     protected INDArray input;
-    protected INDArray output;
+    private INDArray output;
+    private INDArray gradInput;
 
     @Override
     public final INDArray forward(INDArray x) {
@@ -20,9 +23,12 @@ abstract class Activation extends Module {
 
     @Override
     public final INDArray backward(INDArray gradOutput) {
-        return gradOutput.mul(derivative(input));
+        gradInput = Tensors.reuse(gradInput, input.dataType(), input.shape());
+        derivative(input, gradInput);
+        Nd4j.exec(new MulOp(gradInput, Tensors.contiguous(gradOutput).castTo(input.dataType()), gradInput));
+        return gradInput;
     }
 
-    /** f'(x) as a new array. */
-    protected abstract INDArray derivative(INDArray x);
+    /** Writes f'(x) into {@code out}. */
+    protected abstract void derivative(INDArray x, INDArray out);
 }

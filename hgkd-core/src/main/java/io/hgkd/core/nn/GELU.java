@@ -13,22 +13,22 @@ public class GELU extends Activation {
     private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
     private static final double INV_SQRT_2PI = 1.0 / Math.sqrt(2.0 * Math.PI);
 
-    private static INDArray erf(INDArray z) {
-        Nd4j.exec(new Erf(z, z));
-        return z;
+    /** Phi(x) = 0.5 (1 + erf(x / sqrt 2)) into {@code out}. */
+    private static INDArray cdf(INDArray x, INDArray out) {
+        out.assign(x).muli(INV_SQRT2);
+        Nd4j.exec(new Erf(out, out));
+        return out.addi(1.0).muli(0.5);
     }
 
     @Override
     protected void apply(INDArray x, INDArray out) {
-        INDArray cdf = erf(x.mul(INV_SQRT2)).addi(1.0).muli(0.5);
-        out.assign(cdf.muli(x));
+        cdf(x, out).muli(x);
     }
 
     @Override
-    protected INDArray derivative(INDArray x) {
+    protected void derivative(INDArray x, INDArray out) {
         // d/dx [x Phi(x)] = Phi(x) + x phi(x)
-        INDArray cdf = erf(x.mul(INV_SQRT2)).addi(1.0).muli(0.5);
-        INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(INV_SQRT_2PI);
-        return cdf.addi(pdf.muli(x));
+        INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(INV_SQRT_2PI).muli(x);
+        cdf(x, out).addi(pdf);
     }
 }

@@ -7,11 +7,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public class ReLU6 extends Activation {
     @Override
     protected void apply(INDArray x, INDArray out) {
-        out.assign(Transforms.min(Transforms.max(x, 0.0, true), 6.0, false));
+        out.assign(x);
+        Transforms.max(out, 0.0, false);
+        Transforms.min(out, 6.0, false);
     }
 
     @Override
-    protected INDArray derivative(INDArray x) {
-        return x.gt(0).castTo(x.dataType()).muli(x.lt(6).castTo(x.dataType()));
+    protected void derivative(INDArray x, INDArray out) {
+        out.assign(x.gt(0).castTo(x.dataType()).muli(x.lt(6).castTo(x.dataType())));
     }
 }
