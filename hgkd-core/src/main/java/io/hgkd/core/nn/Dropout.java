@@ -22,7 +22,7 @@ public class Dropout extends Module {
     /** Dropout drawing from {@code rng}. */
     public Dropout(double p, RandomGenerator rng) {
         if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException("Dropout probability must be in [0, 1), got " + p);
+            throw new IllegalArgumentException(getClass().getSimpleName() + " probability must be in [0, 1), got " + p);
         }
         this.p = p;
         this.rng = rng;
@@ -32,18 +32,24 @@ public class Dropout extends Module {
         return p;
     }
 
+    /** Shape of the keep mask, broadcast against the input: one draw per element here. */
+    protected long[] maskShape(INDArray x) {
+        return x.shape();
+    }
+
     @Override
     public INDArray forward(INDArray x) {
         if (!isTraining() || p == 0) {
             keep = null;
             return x;
         }
-        double[] k = new double[(int) x.length()];
+        long[] shape = maskShape(x);
+        double[] k = new double[Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b))];
         double scale = 1.0 / (1.0 - p);
         for (int i = 0; i < k.length; i++) {
             k[i] = rng.nextDouble() < p ? 0.0 : scale;
         }
-        keep = Nd4j.create(k, x.shape(), x.dataType());
+        keep = Nd4j.create(k, shape, x.dataType());
         return x.mul(keep);
     }
 
