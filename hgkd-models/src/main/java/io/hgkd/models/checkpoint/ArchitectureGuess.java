@@ -121,8 +121,9 @@ public record ArchitectureGuess(Architecture architecture, String wrapperPrefix,
 
         @Override
         public String describe() {
-            return "MAE pretraining checkpoint with decoder: decoder " + decoderDim + "-d, " + decoderDepth
-                    + " blocks, predicting " + predictsPerPatch + " values per patch; encoder "
+            return "MAE pretraining checkpoint with decoder: decoder " + decoderDim + "-d, "
+                    + plural(decoderDepth, "block")
+                    + ", predicting " + predictsPerPatch + " values per patch; encoder "
                     + encoder.describe() + " (LoadPlan.vitEncoder() drops decoder_* and mask_token)";
         }
     }
@@ -187,8 +188,9 @@ public record ArchitectureGuess(Architecture architecture, String wrapperPrefix,
 
         @Override
         public String describe() {
-            return "SparK pretraining checkpoint: LightDecoder width " + decoderWidth + " with " + decoderBlocks
-                    + " UNet blocks, " + densifyScales + " densify scales; encoder under 'sparse_encoder.sp_cnn.': "
+            return "SparK pretraining checkpoint: LightDecoder width " + decoderWidth + " with "
+                    + plural(decoderBlocks, "UNet block") + ", " + plural(densifyScales, "densify scale")
+                    + "; encoder under 'sparse_encoder.sp_cnn.': "
                     + encoder.describe() + " (LoadPlan.sparkEncoder() selects it)";
         }
     }
@@ -313,6 +315,10 @@ public record ArchitectureGuess(Architecture architecture, String wrapperPrefix,
             u++;
         }
         return String.format(Locale.ROOT, "%.1f%s", v, units[u]);
+    }
+
+    private static String plural(int n, String what) {
+        return n + " " + what + (n == 1 ? "" : "s");
     }
 
     /** BN running statistics and SparK's deprecated buffers: state, but not parameters. */

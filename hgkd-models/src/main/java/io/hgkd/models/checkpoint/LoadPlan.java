@@ -61,7 +61,10 @@ public record LoadPlan(boolean autoUnwrap, String select, boolean dropMaeDecoder
         return new LoadPlan(false, "", false, List.of(), false, List.of());
     }
 
-    /** Unwraps {@code model.}/{@code module.}/{@code state_dict.} and casts to FLOAT: timm/torchvision ResNets, timm ViTs. */
+    /**
+     * Unwraps {@code model.}/{@code module.}/{@code state_dict.} and casts to FLOAT: timm/torchvision ResNets, timm
+     * ViTs.
+     */
     public static LoadPlan standard() {
         return new LoadPlan(true, "", false, List.of(), true, List.of());
     }

@@ -17,7 +17,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>The resize itself is supplied by the caller, so that this package stays free of model code; the ViT code
  * provides the bicubic one. It receives the grid as an image in PyTorch's layout and returns the resized image:
  * <pre>{@code
- *   BiFunction<INDArray, int[], INDArray> resize = (grid, size) -> ...;  // grid [1, D, G1, G1] -> [1, D, size[0], size[1]]
+ *   // grid [1, D, G1, G1] -> [1, D, size[0], size[1]]
+ *   BiFunction<INDArray, int[], INDArray> resize = (grid, size) -> ...;
  *   LoadPlan plan = LoadPlan.vitEncoder().withTransform(new PosEmbedResample(resize));
  * }</pre>
  * Token {@code n} of the grid part sits at row {@code n / G}, column {@code n % G} (row-major, as in timm and MAE).
@@ -72,11 +73,13 @@ public final class PosEmbedResample implements KeyTransform {
                     + (resized == null ? "null" : Arrays.toString(resized.shape())) + " for a " + from + "x" + from
                     + " -> " + to + "x" + to + " resample; expected " + Arrays.toString(want));
         }
-        INDArray tokens = resized.castTo(DataType.FLOAT).permute(0, 2, 3, 1).dup('c').reshape('c', 1, (long) to * to, dim);
+        INDArray tokens = resized.castTo(DataType.FLOAT).permute(0, 2, 3, 1).dup('c')
+                .reshape('c', 1, (long) to * to, dim);
         if (prefixTokens == 0) {
             return tokens;
         }
-        INDArray prefix = src.get(NDArrayIndex.all(), NDArrayIndex.interval(0, prefixTokens), NDArrayIndex.all()).dup('c');
+        INDArray prefix = src.get(NDArrayIndex.all(), NDArrayIndex.interval(0, prefixTokens), NDArrayIndex.all())
+                .dup('c');
         return Nd4j.concat(1, prefix, tokens);
     }
 

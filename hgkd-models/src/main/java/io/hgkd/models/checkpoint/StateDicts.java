@@ -121,7 +121,9 @@ public final class StateDicts {
         return null;
     }
 
-    /** True for MAE's pretraining-decoder keys, which a ViT encoder ignores: {@code decoder_*} and {@code mask_token}. */
+    /**
+     * True for MAE's pretraining-decoder keys, which a ViT encoder ignores: {@code decoder_*} and {@code mask_token}.
+     */
     public static boolean isMaeDecoderKey(String key) {
         return key.startsWith("decoder_") || key.equals("mask_token");
     }

@@ -12,7 +12,7 @@ final class KeyTables {
     private KeyTables() {
     }
 
-    /** A timm/MAE ViT encoder state dict: cls_token, pos_embed, patch_embed, blocks, norm (and head when classes > 0). */
+    /** A timm/MAE ViT encoder state dict: cls_token, pos_embed, patch_embed, blocks, norm (head if classes > 0). */
     static Map<String, TensorSpec> vit(int dim, int depth, int patch, int img, int classes) {
         Map<String, TensorSpec> m = new LinkedHashMap<>();
         int grid = img / patch;

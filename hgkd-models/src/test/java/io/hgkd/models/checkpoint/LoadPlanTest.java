@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Load reports and strict mode on a tiny hand-built module; the key-transform hook; pos_embed resampling. */
 class LoadPlanTest {
@@ -223,8 +224,7 @@ class LoadPlanTest {
         assertArrayEquals(new long[] {1, 17, d}, t.apply("encoder.pos_embed", src, new long[] {1, 17, d}).shape());
 
         PosEmbedResample noCls = new PosEmbedResample(LoadPlanTest::nearest, 0);
-        INDArray grid = src.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 5), org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();
+        INDArray grid = src.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 5), NDArrayIndex.all()).dup();
         assertArrayEquals(new long[] {1, 16, d}, noCls.apply("pos_embed", grid, new long[] {1, 16, d}).shape());
     }
 

@@ -60,7 +60,8 @@ class StateDictsTest {
     @Test
     void locateFindsAPrefixBehindWrappersAndRejectsAmbiguity() {
         assertEquals("encoder.", StateDicts.locate(keys("encoder.a").keySet(), "encoder"));
-        assertEquals("module.encoder.", StateDicts.locate(keys("module.encoder.a", "optimizer.x").keySet(), "encoder."));
+        assertEquals("module.encoder.",
+                StateDicts.locate(keys("module.encoder.a", "optimizer.x").keySet(), "encoder."));
         assertEquals("model.module.encoder.",
                 StateDicts.locate(keys("model.module.encoder.a", "epoch").keySet(), "encoder."));
         assertNull(StateDicts.locate(keys("module.decoder.a").keySet(), "encoder."));
