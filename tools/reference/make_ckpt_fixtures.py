@@ -23,6 +23,11 @@ Run with Debian's python and PyTorch (torchvision for the ResNet key lists):
 
     /usr/bin/python3 tools/reference/make_ckpt_fixtures.py [--out DIR] [--keep-pth DIR]
 
+With --mae-vit-base DIR it also writes a full-size checkpoint in MAE's release layout, never committed (344 MB each):
+DIR/mae_pretrain_vit_base.pth ({'model': the 150 ViT-B/16 encoder tensors, random, in MAE's order}) and
+DIR/mae_pretrain_vit_base.safetensors converted by the tool; the Java test MaeVitBaseFileTest loads it when run with
+-Dhgkd.maeVitBase=DIR/mae_pretrain_vit_base.safetensors.
+
 The output is reproducible (seeded values, fixed key order).
 """
 
@@ -90,6 +95,25 @@ def mae_tiny_state():
             t = t.to(torch.bfloat16)
         state[name] = t
     return state
+
+
+def write_mae_vit_base(directory):
+    """MAE's released encoder-only ViT-B/16 layout: cls_token, pos_embed, patch_embed, 12 blocks, norm (150 tensors)."""
+    os.makedirs(directory, exist_ok=True)
+    g = torch.Generator().manual_seed(150)
+    state = OrderedDict()
+    shapes = [("cls_token", [1, 1, 768]), ("pos_embed", [1, 197, 768]),
+              ("patch_embed.proj.weight", [768, 3, 16, 16]), ("patch_embed.proj.bias", [768])]
+    for i in range(12):
+        shapes += block_shapes("blocks.%d." % i, 768)
+    shapes += [("norm.weight", [768]), ("norm.bias", [768])]
+    for name, shape in shapes:
+        state[name] = torch.randn(*shape, generator=g) * 0.02
+    assert len(state) == 150
+    pth = os.path.join(directory, "mae_pretrain_vit_base.pth")
+    torch.save({"model": state}, pth)
+    dst, entries, _ = converter.convert(pth, os.path.join(directory, "mae_pretrain_vit_base.safetensors"), force=True)
+    print("wrote %s and %s (%d tensors)" % (pth, dst, len(entries)))
 
 
 def is_decoder_key(name):
@@ -171,7 +195,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--keep-pth", metavar="DIR", help="also keep the tiny MAE .pth in DIR (never in the repository)")
+    ap.add_argument("--mae-vit-base", metavar="DIR",
+                    help="only write a full-size MAE ViT-B/16 .pth and its conversion to DIR (outside the repository)")
     args = ap.parse_args()
+    if args.mae_vit_base:
+        write_mae_vit_base(args.mae_vit_base)
+        return 0
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
 
