@@ -24,8 +24,10 @@ import picocli.CommandLine.Spec;
  * they match. A safetensors file is described from its header alone, so inspecting a multi-gigabyte file is instant.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"List the tensors of a checkpoint (.safetensors or .npz) with dtypes and shapes, its metadata,",
-            "and the architecture it matches (timm ViT, MAE, ResNet, SparK).",
+        header = "List a checkpoint's tensors and name the architecture it matches.",
+        description = {"Lists the tensors of a .safetensors or .npz checkpoint (name, dtype, shape), totals, metadata "
+            + "and the architecture the keys match (timm ViT, MAE with decoder, ResNet, SparK). A safetensors file is "
+            + "described from its header alone.",
             "PyTorch .pth files must be converted first: python3 tools/pth_to_safetensors.py IN.pth OUT.safetensors"})
 final class InspectCommand implements Callable<Integer> {
     /** Metadata values longer than this are shortened unless --all. */

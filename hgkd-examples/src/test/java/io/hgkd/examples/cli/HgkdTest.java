@@ -129,7 +129,8 @@ class HgkdTest {
         Run help = run("--help");
         assertEquals(0, help.code());
         assertTrue(help.out().contains("Usage: hgkd"), help.out());
-        assertTrue(help.out().matches("(?s).*\\n  inspect +List the tensors of a checkpoint.*"), help.out());
+        assertTrue(help.out().matches("(?s).*\\n  inspect +List a checkpoint's tensors and name the architecture.*"),
+                help.out());
         Run inspectHelp = run("inspect", "--help");
         assertEquals(0, inspectHelp.code());
         assertTrue(inspectHelp.out().contains("--all"), inspectHelp.out());
