@@ -41,8 +41,9 @@ import io.hgkd.core.nn.Parameter;
  * </ul>
  * Every value is a plain array, so the map can be written with {@code SafeTensors.write} or {@code Npz.write}.
  *
- * <p>Not thread-safe. Per-step work uses in-place ND4J ops, persistent state buffers and scratch buffers shared by
- * all parameters (sized for the largest one), so a step allocates no new tensors after the first.
+ * <p>Not thread-safe. Per-step work uses in-place ND4J ops on persistent state buffers and on scratch buffers
+ * shared by all parameters (sized for the largest one), so after the first step no parameter-sized array is
+ * allocated; only ND4J's small scalar operands and norm results are.
  */
 public abstract class Optimizer {
     private final List<ParamGroup> groups;
@@ -155,12 +156,6 @@ public abstract class Optimizer {
 
     /** Updates every trainable parameter that has a gradient, using each group's current lr and weight decay. */
     public final void step() {
-        for (Slot s : slots) {
-            if (isActive(s.param()) && s.param().grad().dataType() != s.param().data().dataType()) {
-                throw new IllegalStateException("gradient of '" + s.name() + "' has type "
-                        + s.param().grad().dataType() + " but the parameter has " + s.param().data().dataType());
-            }
-        }
         doStep();
         stepCount++;
     }

@@ -75,7 +75,7 @@ public final class ParamGroups {
 
         /** The learning-rate scale of layer {@code id}: {@code decay^(numLayers + 1 - id)}. */
         public double scaleOf(int id) {
-            return Math.pow(decay, numLayers + 1 - id);
+            return StrictMath.pow(decay, numLayers + 1 - id);
         }
     }
 
