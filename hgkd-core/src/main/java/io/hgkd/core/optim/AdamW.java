@@ -1,0 +1,169 @@
+package io.hgkd.core.optim;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import io.hgkd.core.nn.Parameter;
+
+/**
+ * {@code torch.optim.AdamW} (PyTorch 1.13, {@code amsgrad=False}, {@code maximize=False}): decoupled weight decay,
+ * then Adam with bias correction and eps added after the square root. Per parameter, with its own step count t:
+ * <pre>
+ *   p  = p * (1 - lr * wd)
+ *   m  = beta1 * m + (1 - beta1) * g
+ *   v  = beta2 * v + (1 - beta2) * g * g
+ *   p  = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+ * </pre>
+ * State slots: {@code exp_avg}, {@code exp_avg_sq}, {@code step} (per parameter, as in torch).
+ */
+public final class AdamW extends Optimizer {
+    private final Config config;
+    private final INDArray[] expAvg;
+    private final INDArray[] expAvgSq;
+    private final long[] steps;
+
+    /**
+     * AdamW hyperparameters ({@code torch.optim.AdamW} arguments).
+     *
+     * @param lr          initial base learning rate (a schedule usually overrides it every step)
+     * @param beta1       first-moment decay in [0, 1)
+     * @param beta2       second-moment decay in [0, 1)
+     * @param eps         added to the denominator, &gt;= 0
+     * @param weightDecay initial base decoupled weight decay, &gt;= 0
+     */
+    public record Config(double lr, double beta1, double beta2, double eps, double weightDecay) {
+        /** Validates the values. */
+        public Config {
+            Checks.nonNegative("lr", lr);
+            Checks.beta("beta1", beta1);
+            Checks.beta("beta2", beta2);
+            Checks.nonNegative("eps", eps);
+            Checks.nonNegative("weightDecay", weightDecay);
+        }
+
+        /** PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 1e-2. */
+        public static Config torchDefaults() {
+            return new Config(1e-3, 0.9, 0.999, 1e-8, 1e-2);
+        }
+
+        /** A copy with another learning rate. */
+        public Config withLr(double v) {
+            return new Config(v, beta1, beta2, eps, weightDecay);
+        }
+
+        /** A copy with other betas. */
+        public Config withBetas(double b1, double b2) {
+            return new Config(lr, b1, b2, eps, weightDecay);
+        }
+
+        /** A copy with another eps. */
+        public Config withEps(double v) {
+            return new Config(lr, beta1, beta2, v, weightDecay);
+        }
+
+        /** A copy with another weight decay. */
+        public Config withWeightDecay(double v) {
+            return new Config(lr, beta1, beta2, eps, v);
+        }
+    }
+
+    /** An AdamW over {@code groups} with {@code config}'s initial lr and weight decay. */
+    public AdamW(List<ParamGroup> groups, Config config) {
+        super(groups, config.lr(), config.weightDecay(), 2);
+        this.config = config;
+        int n = slots().size();
+        this.expAvg = new INDArray[n];
+        this.expAvgSq = new INDArray[n];
+        this.steps = new long[n];
+    }
+
+    /** The hyperparameters. */
+    public Config config() {
+        return config;
+    }
+
+    @Override
+    protected void doStep() {
+        double beta1 = config.beta1();
+        double beta2 = config.beta2();
+        for (Slot s : slots()) {
+            Parameter p = s.param();
+            if (!isActive(p)) {
+                continue;
+            }
+            int i = s.index();
+            if (expAvg[i] == null) {
+                expAvg[i] = zerosLike(p);
+                expAvgSq[i] = zerosLike(p);
+            }
+            checkState(s, expAvg[i], "exp_avg");
+            INDArray w = p.data();
+            INDArray g = p.grad();
+            INDArray m = expAvg[i];
+            INDArray v = expAvgSq[i];
+            INDArray t0 = scratch(i, 0);
+            INDArray t1 = scratch(i, 1);
+            double lr = lr(s.group());
+            double wd = weightDecay(s.group());
+            long step = ++steps[i];
+
+            if (wd != 0) {
+                w.muli(1 - lr * wd); // torch multiplies by 1 - lr*wd even when it is 1; x*1 == x, so skip it
+            }
+            m.muli(beta1).addi(t0.assign(g).muli(1 - beta1));
+            v.muli(beta2).addi(t0.assign(g).muli(1 - beta2).muli(g)); // torch addcmul: v + (c*g)*g
+            // StrictMath: bit-reproducible on every JVM, so a resumed run recomputes identical scalars
+            double bc1 = 1 - StrictMath.pow(beta1, step);
+            double bc2 = 1 - StrictMath.pow(beta2, step);
+            double stepSize = lr / bc1;
+            Transforms.sqrt(t0.assign(v), false).divi(StrictMath.sqrt(bc2)).addi(config.eps()); // denom
+            w.subi(t1.assign(m).divi(t0).muli(stepSize));
+        }
+    }
+
+    @Override
+    protected Map<String, Double> hyperParameters() {
+        Map<String, Double> h = new LinkedHashMap<>();
+        h.put("beta1", config.beta1());
+        h.put("beta2", config.beta2());
+        h.put("eps", config.eps());
+        return h;
+    }
+
+    @Override
+    protected void exportState(Map<String, INDArray> out) {
+        for (Slot s : slots()) {
+            int i = s.index();
+            if (expAvg[i] != null) {
+                out.put(paramKey(s.name(), "step"), Nd4j.scalar(steps[i]));
+                out.put(paramKey(s.name(), "exp_avg"), expAvg[i].dup());
+                out.put(paramKey(s.name(), "exp_avg_sq"), expAvgSq[i].dup());
+            }
+        }
+    }
+
+    @Override
+    protected Runnable importState(StateReader in) {
+        int n = slots().size();
+        INDArray[] m = new INDArray[n];
+        INDArray[] v = new INDArray[n];
+        long[] st = new long[n];
+        for (Slot s : slots()) {
+            String key = paramKey(s.name(), "exp_avg");
+            if (in.has(key) || in.has(paramKey(s.name(), "exp_avg_sq")) || in.has(paramKey(s.name(), "step"))) {
+                INDArray like = s.param().data();
+                m[s.index()] = in.tensorLike(key, like);
+                v[s.index()] = in.tensorLike(paramKey(s.name(), "exp_avg_sq"), like);
+                st[s.index()] = in.longScalar(paramKey(s.name(), "step"));
+            }
+        }
+        return () -> {
+            System.arraycopy(m, 0, expAvg, 0, n);
+            System.arraycopy(v, 0, expAvgSq, 0, n);
+            System.arraycopy(st, 0, steps, 0, n);
+        };
+    }
+}
