@@ -236,6 +236,12 @@ public record VitConfig(int imgSize, int patchSize, int inChans, int embedDim, i
                 globalPool, classToken, posEmbed, dropRate, attnDropRate, dropPathRate, lnEps, init, seed);
     }
 
+    /** Image and patch size together (each alone must keep imgSize divisible by patchSize). */
+    public VitConfig withImgSize(int imgSize, int patchSize) {
+        return new VitConfig(imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio, qkvBias, numClasses,
+                globalPool, classToken, posEmbed, dropRate, attnDropRate, dropPathRate, lnEps, init, seed);
+    }
+
     public VitConfig withPatchSize(int v) {
         return new VitConfig(imgSize, v, inChans, embedDim, depth, numHeads, mlpRatio, qkvBias, numClasses,
                 globalPool, classToken, posEmbed, dropRate, attnDropRate, dropPathRate, lnEps, init, seed);
