@@ -10,7 +10,8 @@ Run from the repository root with Debian's python (python3-torch 1.13):
 
     /usr/bin/python3 tools/reference/make_vit_fixtures.py [--out DIR] [--only CASE ...]
 
-Writes src-test-data/models/<case>.npz (uncompressed) and src-test-data/models/manifest.json.
+Writes src-test-data/models/<case>.npz (uncompressed) and src-test-data/models/vit_manifest.json (the ViT/MAE
+cases only, so other model fixtures can share the folder).
 
 Keys in each npz:
   x                      input images (B, C, H, W)
@@ -486,7 +487,7 @@ def main(argv=None):
     unknown = [n for n in names if n not in CASES]
     if unknown:
         sys.exit("unknown case(s): %s" % ", ".join(unknown))
-    manifest_path = os.path.join(args.out, "manifest.json")
+    manifest_path = os.path.join(args.out, "vit_manifest.json")
     manifest = {}
     if args.only and os.path.exists(manifest_path):
         with open(manifest_path) as f:
