@@ -180,9 +180,9 @@ public class VisionTransformer extends Module {
     }
 
     /**
-     * Enables (default) or disables gradient bookkeeping. Disabled, forwards keep nothing per block and backward
-     * throws; for the frozen teacher. Disabling also frees the shared scratch buffers of an earlier no-grad pass
-     * when re-enabled.
+     * Enables (default) or disables gradient bookkeeping. Disabled, forwards run through one set of scratch buffers
+     * shared by all blocks, keep nothing per block, and every backward throws: the frozen teacher's mode (it must be
+     * in {@link #eval()} when it has drop rates). Re-enabling releases the scratch buffers.
      */
     public VisionTransformer setGradEnabled(boolean enabled) {
         if (enabled && !gradEnabled) {

@@ -47,8 +47,8 @@ class VitParityTest {
         ModelFixtures.compareGrads(vit, c);
 
         vit.setGradEnabled(false);
-        Parity.forward(name + "/no-grad", "tokens", c.get("tokens"), vit.forwardTokens(x));
-        Parity.forward(name + "/no-grad", "y", c.get("y"), vit.forward(x));
+        Parity.forward(name, "no-grad tokens", c.get("tokens"), vit.forwardTokens(x));
+        Parity.forward(name, "no-grad y", c.get("y"), vit.forward(x));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> vit.backward(c.get("gy")));
         assertTrue(e.getMessage().contains("disabled"), e.getMessage());
     }
@@ -91,8 +91,8 @@ class VitParityTest {
 
         vit.freeze();
         VitFeatures g = vit.forwardFeatures(c.get("x"), 0);
-        Parity.forward(name + "/no-grad", "tokens", c.get("tokens"), g.tokens());
-        Parity.forward(name + "/no-grad", "block0", c.get("block0"), g.block(0));
+        Parity.forward(name, "no-grad tokens", c.get("tokens"), g.tokens());
+        Parity.forward(name, "no-grad block0", c.get("block0"), g.block(0));
     }
 
     @Test
@@ -104,7 +104,7 @@ class VitParityTest {
         INDArray x = DetRandom.uniform("input", c.get("salt").getLong(0), -2, 2, 2, 3, 224, 224);
         Parity.forward(name, "tokens", c.get("tokens"), vit.forwardTokens(x));
         vit.freeze();
-        Parity.forward(name + "/no-grad", "tokens", c.get("tokens"), vit.forwardTokens(x));
+        Parity.forward(name, "no-grad tokens", c.get("tokens"), vit.forwardTokens(x));
     }
 
     @Test
