@@ -33,15 +33,16 @@ public record MaeConfig(VitConfig encoder, int decoderEmbedDim, int decoderDepth
             throw new IllegalArgumentException("encoder.classToken must be true: MAE prepends a class token");
         }
         if (encoder.posEmbed() != VitConfig.PosEmbedType.SINCOS) {
-            throw new IllegalArgumentException("encoder.posEmbed must be SINCOS: MAE's pos_embed is a fixed sin-cos table");
+            throw new IllegalArgumentException(
+                    "encoder.posEmbed must be SINCOS: MAE's pos_embed is a fixed sin-cos table");
         }
         if (encoder.numClasses() != 0) {
             throw new IllegalArgumentException("encoder.numClasses must be 0: the MAE encoder has no head, got "
                     + encoder.numClasses());
         }
         if (decoderEmbedDim <= 0 || decoderDepth <= 0 || decoderNumHeads <= 0) {
-            throw new IllegalArgumentException("decoderEmbedDim, decoderDepth and decoderNumHeads must be positive, got "
-                    + decoderEmbedDim + ", " + decoderDepth + ", " + decoderNumHeads);
+            throw new IllegalArgumentException("decoderEmbedDim, decoderDepth and decoderNumHeads must be positive,"
+                    + " got " + decoderEmbedDim + ", " + decoderDepth + ", " + decoderNumHeads);
         }
         if (decoderEmbedDim % decoderNumHeads != 0) {
             throw new IllegalArgumentException("decoderEmbedDim " + decoderEmbedDim + " is not divisible by"

@@ -84,7 +84,8 @@ public class MaskedAutoencoderViT extends Module {
         int n = enc.numPatches();
         RandomGenerator dropRng = new MersenneTwister(enc.seed() ^ 0x5DEECE66DL);
         this.maskRng = new MersenneTwister(enc.seed() ^ 0x2545F4914F6CDD1DL);
-        this.patchEmbed = registerModule("patch_embed", new PatchEmbed(enc.imgSize(), enc.patchSize(), enc.inChans(), d));
+        this.patchEmbed = registerModule("patch_embed",
+                new PatchEmbed(enc.imgSize(), enc.patchSize(), enc.inChans(), d));
         this.clsToken = registerParameter("cls_token", Nd4j.zeros(DataType.FLOAT, 1, 1, d), true);
         this.posEmbed = registerParameter("pos_embed", Nd4j.zeros(DataType.FLOAT, 1, n + 1, d), true);
         posEmbed.setRequiresGrad(false);

@@ -111,7 +111,8 @@ public class Attention extends Module {
             for (int sample = 0; sample < b; sample++) {
                 for (int h = 0; h < numHeads; h++) {
                     long col = (long) s * dim + (long) h * headDim;
-                    v[(int) ((s * b + sample) * numHeads + h)] = m.get(NDArrayIndex.interval(sample * n, (sample + 1) * n),
+                    v[(int) ((s * b + sample) * numHeads + h)] = m.get(
+                            NDArrayIndex.interval(sample * n, (sample + 1) * n),
                             NDArrayIndex.interval(col, col + headDim));
                 }
             }

@@ -35,7 +35,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *   <li>{@link #forwardTokens} / {@link #backwardTokens}: all tokens after the final {@code norm}, (B, P+N, D), what
  *       the H-GKD teacher uses (drop index 0 for the patch grid). With {@code globalPool = avg} timm has no
  *       {@code norm} (it applies {@code fc_norm} after pooling), so these are the last block's output.</li>
- *   <li>{@link #forwardFeatures} / {@link #backwardFeatures}: the same tokens plus copies of chosen blocks' outputs.</li>
+ *   <li>{@link #forwardFeatures} / {@link #backwardFeatures}: the same tokens plus copies of chosen blocks'
+ *       outputs.</li>
  *   <li>{@link #forward} / {@link #backward}: logits (B, numClasses), or the pooled features (B, D) when
  *       {@code numClasses = 0}; with {@code globalPool = none}, per-token outputs (B, P+N, ·).</li>
  * </ul>

@@ -43,7 +43,7 @@ public record VitConfig(int imgSize, int patchSize, int inChans, int embedDim, i
     public enum GlobalPool {
         /** The class token ({@code 'token'}); needs {@code classToken}. */
         TOKEN("token"),
-        /** Mean over the patch tokens ({@code 'avg'}); then timm and MAE apply {@code fc_norm} instead of {@code norm}. */
+        /** Mean over the patch tokens ({@code 'avg'}); timm and MAE then use {@code fc_norm}, not {@code norm}. */
         AVG("avg"),
         /** No pooling ({@code ''}): the head, if any, is applied to every token. */
         NONE("none");

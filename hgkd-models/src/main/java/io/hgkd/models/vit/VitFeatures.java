@@ -17,7 +17,8 @@ public record VitFeatures(INDArray tokens, int[] blockIndices, List<INDArray> bl
         blockIndices = blockIndices.clone();
         blocks = List.copyOf(blocks);
         if (blocks.size() != blockIndices.length) {
-            throw new IllegalArgumentException(blocks.size() + " block outputs for " + blockIndices.length + " indices");
+            throw new IllegalArgumentException(blocks.size() + " block outputs for " + blockIndices.length
+                    + " indices");
         }
     }
 

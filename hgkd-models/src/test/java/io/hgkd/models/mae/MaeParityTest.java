@@ -94,7 +94,8 @@ class MaeParityTest {
         }
         expected.addAll(List.of("norm.weight", "norm.bias", "decoder_embed.weight", "decoder_embed.bias"));
         expected.addAll(blockKeys("decoder_blocks.0"));
-        expected.addAll(List.of("decoder_norm.weight", "decoder_norm.bias", "decoder_pred.weight", "decoder_pred.bias"));
+        expected.addAll(List.of("decoder_norm.weight", "decoder_norm.bias", "decoder_pred.weight",
+                "decoder_pred.bias"));
         assertEquals(expected, new ArrayList<>(mae.stateDict().keySet()));
         assertEquals(List.of(1L, 65L, 64L), java.util.Arrays.stream(mae.stateDict().get("pos_embed").shape())
                 .boxed().toList());

@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.hgkd.core.testing.DetRandom;
 import io.hgkd.core.testing.Fixtures;
 import io.hgkd.core.testing.Parity;
+import io.hgkd.core.testing.TestData;
 import io.hgkd.models.vit.VitConfig.GlobalPool;
 import io.hgkd.models.vit.VitConfig.PosEmbedType;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -110,7 +112,7 @@ class VitParityTest {
     @Test
     void backwardMustMatchItsForward() {
         VisionTransformer vit = new VisionTransformer(tiny(8).withDepth(1).withNumClasses(3));
-        INDArray x = io.hgkd.core.testing.TestData.randn(1, 1, 3, 32, 32).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        INDArray x = TestData.randn(1, 1, 3, 32, 32).castTo(DataType.FLOAT);
         INDArray t = vit.forwardTokens(x).dup();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> vit.backward(t));
         assertTrue(e.getMessage().contains("forwardTokens"), e.getMessage());
@@ -118,7 +120,7 @@ class VitParityTest {
         // one backward per forward
         assertThrows(IllegalStateException.class, () -> vit.backwardTokens(t));
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-                () -> vit.forwardTokens(io.hgkd.core.testing.TestData.randn(2, 1, 3, 64, 64)));
+                () -> vit.forwardTokens(TestData.randn(2, 1, 3, 64, 64)));
         assertTrue(bad.getMessage().contains("imgSize 32"), bad.getMessage());
         assertThrows(IllegalArgumentException.class, () -> vit.forwardFeatures(x, 1));
         assertEquals(17, vit.forwardTokens(x).size(1));
