@@ -38,8 +38,10 @@ def main():
     grads = read_rows("gradcheck-report.tsv")
     if not parity:
         sys.exit("no target/parity-report.tsv found: run the tests first (mvn -B verify)")
-    manifest_path = os.path.join(ROOT, "src-test-data", "parity", "manifest.json")
-    manifest = json.load(open(manifest_path)).get("cases", {}) if os.path.exists(manifest_path) else {}
+    # case configs of every fixture folder: parity/manifest.json, models/vit_manifest.json, ...
+    manifest = OrderedDict()
+    for manifest_path in sorted(glob.glob(os.path.join(ROOT, "src-test-data", "*", "*manifest.json"))):
+        manifest.update(json.load(open(manifest_path)).get("cases", {}))
 
     cases = OrderedDict()
     for (module, case, tensor), vals in parity.items():
@@ -91,6 +93,7 @@ def main():
     out.append("apt-get install -y python3-torch python3-torchvision libopenblas0-openmp   # once")
     out.append("/usr/bin/python3 tools/reference/make_layer_fixtures.py    # fixtures -> src-test-data/parity")
     out.append("/usr/bin/python3 tools/reference/check_fixtures.py         # numpy-only sanity check of the fixtures")
+    out.append("/usr/bin/python3 tools/reference/make_vit_fixtures.py      # ViT/MAE fixtures -> src-test-data/models")
     out.append("mvn -B verify                                               # runs the parity tests")
     out.append("python3 tools/parity_report.py                              # rewrites this file")
     out.append("```")

@@ -1,0 +1,72 @@
+package io.hgkd.models.vit;
+
+import io.hgkd.core.nn.Conv2d;
+import io.hgkd.core.nn.Module;
+import io.hgkd.core.nn.Tensors;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * timm's {@code PatchEmbed}: {@code proj = Conv2d(inChans, D, kernel=P, stride=P)}, then flatten and transpose to
+ * tokens {@code (B, N, D)} with token {@code n = r * gridW + c} (row-major over the patch grid).
+ *
+ * <p>As timm's default {@code strict_img_size=True}, the input must be exactly {@code imgSize x imgSize}: the
+ * position embedding is sized for that grid (resample it with {@link PosEmbed#resample} for another size).
+ */
+public class PatchEmbed extends Module {
+    private final int imgSize;
+    private final int patchSize;
+    private final Conv2d proj;
+
+    private long[] gridShape;
+    private INDArray tokens;
+    private INDArray gradMap;
+
+    public PatchEmbed(int imgSize, int patchSize, int inChans, int embedDim) {
+        if (imgSize <= 0 || patchSize <= 0 || imgSize % patchSize != 0) {
+            throw new IllegalArgumentException("PatchEmbed: imgSize " + imgSize + " must be a positive multiple of"
+                    + " patchSize " + patchSize);
+        }
+        this.imgSize = imgSize;
+        this.patchSize = patchSize;
+        this.proj = registerModule("proj", new Conv2d(inChans, embedDim, patchSize, patchSize, 0, true));
+    }
+
+    /** The patch projection ({@code patch_embed.proj}). */
+    public Conv2d proj() {
+        return proj;
+    }
+
+    public int patchSize() {
+        return patchSize;
+    }
+
+    /** Patches per side. */
+    public int gridSize() {
+        return imgSize / patchSize;
+    }
+
+    /** @param x (B, C, imgSize, imgSize); @return tokens (B, N, D), a buffer owned by this module */
+    @Override
+    public INDArray forward(INDArray x) {
+        Tensors.requireRank(x, 4, "PatchEmbed");
+        if (x.size(2) != imgSize || x.size(3) != imgSize) {
+            throw new IllegalArgumentException("PatchEmbed: input size " + x.size(2) + "x" + x.size(3)
+                    + " does not match the model's imgSize " + imgSize + " (shape " + Tensors.shape(x) + ")");
+        }
+        INDArray map = proj.forward(x);
+        gridShape = map.shape();
+        long b = map.size(0), d = map.size(1), n = map.size(2) * map.size(3);
+        tokens = Tensors.reuse(tokens, map.dataType(), b, n, d);
+        tokens.assign(map.reshape('c', b, d, n).permute(0, 2, 1));
+        return tokens;
+    }
+
+    /** @param gradOutput (B, N, D); @return the gradient with respect to the image */
+    @Override
+    public INDArray backward(INDArray gradOutput) {
+        long b = gridShape[0], d = gridShape[1], n = gridShape[2] * gridShape[3];
+        gradMap = Tensors.reuse(gradMap, gradOutput.dataType(), gridShape);
+        gradMap.reshape('c', b, d, n).assign(gradOutput.reshape(b, n, d).permute(0, 2, 1));
+        return proj.backward(gradMap);
+    }
+}

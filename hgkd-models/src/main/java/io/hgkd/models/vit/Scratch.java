@@ -1,0 +1,72 @@
+package io.hgkd.models.vit;
+
+import io.hgkd.core.nn.LayerNorm;
+import io.hgkd.core.nn.Linear;
+import io.hgkd.core.nn.Tensors;
+import java.util.HashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Named buffers shared by all blocks of a no-grad forward pass, plus the forward math of the layers written into
+ * them. The gradient path keeps per-module buffers for backward (as PyTorch keeps activations); the no-grad path of a
+ * frozen teacher needs one set for the whole network, which is what this holds.
+ */
+final class Scratch {
+    private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
+
+    private final Map<String, INDArray> buffers = new HashMap<>();
+    private final Map<String, ViewCache> views = new HashMap<>();
+
+    /** The buffer {@code name} with this type and shape (reused when they match; contents are stale). */
+    INDArray get(String name, DataType type, long... shape) {
+        INDArray b = Tensors.reuse(buffers.get(name), type, shape);
+        buffers.put(name, b);
+        return b;
+    }
+
+    /** Views of buffer {@code name} made by {@code build}, created once per buffer. */
+    INDArray[] views(String name, java.util.function.Function<INDArray, INDArray[]> build) {
+        INDArray b = buffers.get(name);
+        if (b == null) {
+            throw new IllegalStateException("no scratch buffer '" + name + "'");
+        }
+        return views.computeIfAbsent(name, k -> new ViewCache()).get(b, build);
+    }
+
+    /** Releases every buffer (the next pass allocates again). */
+    void clear() {
+        buffers.clear();
+        views.clear();
+    }
+
+    /** {@code out = x W^T + b} for 2-D {@code x}. */
+    static void linear(INDArray x2d, Linear lin, INDArray out) {
+        Nd4j.gemm(x2d, lin.weight().data(), out, false, true, 1.0, 0.0);
+        if (lin.bias() != null) {
+            out.addiRowVector(lin.bias().data());
+        }
+    }
+
+    /** LayerNorm over the last dimension of 2-D {@code x} into {@code out} (biased variance). */
+    static void layerNorm(INDArray x2d, LayerNorm ln, double eps, INDArray out) {
+        INDArray mean = x2d.mean(1).reshape(-1, 1);
+        out.assign(x2d).subiColumnVector(mean);
+        INDArray var = out.mul(out).mean(1).reshape(-1, 1);
+        out.muliColumnVector(Transforms.pow(var.addi(eps), -0.5, false));
+        if (ln.weight() != null) {
+            out.muliRowVector(ln.weight().data()).addiRowVector(ln.bias().data());
+        }
+    }
+
+    /** Exact GELU in place, {@code h = 0.5 h (1 + erf(h / sqrt 2))}, using {@code tmp} of the same shape. */
+    static void geluInPlace(INDArray h, INDArray tmp) {
+        tmp.assign(h).muli(INV_SQRT2);
+        Nd4j.exec(new Erf(tmp, tmp));
+        h.muli(tmp.addi(1.0).muli(0.5));
+    }
+}
