@@ -180,14 +180,18 @@ class LoadPlanTest {
     }
 
     /** Nearest-neighbour upsampling of a [1, D, g, g] grid by an integer factor: easy to check by hand. */
-    private static INDArray nearest(INDArray grid, int[] size) {
-        long d = grid.size(1);
-        long g = grid.size(2);
-        INDArray out = Nd4j.create(DataType.FLOAT, 1, d, size[0], size[1]);
+    /** Table-level nearest resampling: prefix rows copied, grid token (r, c) from old (r * oh / nh, c * ow / nw). */
+    private static INDArray nearest(INDArray table, int prefix, int[] oldGrid, int[] newGrid) {
+        long d = table.size(2);
+        INDArray out = Nd4j.create(DataType.FLOAT, 1, prefix + (long) newGrid[0] * newGrid[1], d);
         for (int c = 0; c < d; c++) {
-            for (int y = 0; y < size[0]; y++) {
-                for (int x = 0; x < size[1]; x++) {
-                    out.putScalar(new long[] {0, c, y, x}, grid.getFloat(0, c, y * g / size[0], x * g / size[1]));
+            for (int p = 0; p < prefix; p++) {
+                out.putScalar(new long[] {0, p, c}, table.getFloat(0, p, c));
+            }
+            for (int y = 0; y < newGrid[0]; y++) {
+                for (int x = 0; x < newGrid[1]; x++) {
+                    int src = (y * oldGrid[0] / newGrid[0]) * oldGrid[1] + x * oldGrid[1] / newGrid[1];
+                    out.putScalar(new long[] {0, prefix + (long) y * newGrid[1] + x, c}, table.getFloat(0, prefix + src, c));
                 }
             }
         }
@@ -225,7 +229,9 @@ class LoadPlanTest {
 
         PosEmbedResample noCls = new PosEmbedResample(LoadPlanTest::nearest, 0);
         INDArray grid = src.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 5), NDArrayIndex.all()).dup();
-        assertArrayEquals(new long[] {1, 16, d}, noCls.apply("pos_embed", grid, new long[] {1, 16, d}).shape());
+        INDArray noClsOut = noCls.apply("pos_embed", grid, new long[] {1, 16, d});
+        assertArrayEquals(new long[] {1, 16, d}, noClsOut.shape());
+        assertEquals(100 * 3 + 1, noClsOut.getFloat(0, 15, 1), "no prefix: the last token comes from the last cell");
     }
 
     @Test
@@ -236,8 +242,8 @@ class LoadPlanTest {
         assertTrue(e.getMessage().contains("pos_embed: cannot resample"), e.getMessage());
         assertTrue(e.getMessage().contains("module shape [1, 13, 2] has 13 tokens"), e.getMessage());
         IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
-                () -> new PosEmbedResample((g, s) -> g).apply("pos_embed", src, new long[] {1, 10, 2}));
-        assertTrue(e2.getMessage().contains("the resize function returned [1, 2, 2, 2]"), e2.getMessage());
+                () -> new PosEmbedResample((t, p, o, n) -> t).apply("pos_embed", src, new long[] {1, 10, 2}));
+        assertTrue(e2.getMessage().contains("the resampler returned [1, 5, 2]"), e2.getMessage());
     }
 
     @Test
