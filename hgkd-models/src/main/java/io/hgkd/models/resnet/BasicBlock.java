@@ -32,7 +32,7 @@ public final class BasicBlock extends ResidualBlock {
         registerModule("act1", act1);
         conv2 = registerModule("conv2", conv(planes, planes, 3, 1));
         bn2 = registerModule("bn2", bn(planes));
-        registerShortcut(inplanes, planes, stride, dropPathRate, rng);
+        registerShortcut(inplanes, planes, stride, dropPathRate, rng, "act2");
     }
 
     @Override

@@ -42,7 +42,7 @@ public final class Bottleneck extends ResidualBlock {
         registerModule("act2", act2);
         conv3 = registerModule("conv3", conv(planes, out, 1, 1));
         bn3 = registerModule("bn3", bn(out));
-        registerShortcut(inplanes, out, stride, dropPathRate, rng);
+        registerShortcut(inplanes, out, stride, dropPathRate, rng, "act3");
     }
 
     @Override

@@ -151,30 +151,37 @@ public record ResNetConfig(Block block, int[] layers, int inChans, int numClasse
         return c;
     }
 
+    /** A copy with {@code inChans} replaced (validated). */
     public ResNetConfig withInChans(int v) {
         return new ResNetConfig(block, layers, v, numClasses, stem, baseWidth, dropPathRate, zeroInitLast, seed);
     }
 
+    /** A copy with {@code numClasses} replaced (validated). */
     public ResNetConfig withNumClasses(int v) {
         return new ResNetConfig(block, layers, inChans, v, stem, baseWidth, dropPathRate, zeroInitLast, seed);
     }
 
+    /** A copy with {@code stem} replaced (validated). */
     public ResNetConfig withStem(Stem v) {
         return new ResNetConfig(block, layers, inChans, numClasses, v, baseWidth, dropPathRate, zeroInitLast, seed);
     }
 
+    /** A copy with {@code baseWidth} replaced (validated). */
     public ResNetConfig withBaseWidth(int v) {
         return new ResNetConfig(block, layers, inChans, numClasses, stem, v, dropPathRate, zeroInitLast, seed);
     }
 
+    /** A copy with {@code dropPathRate} replaced (validated). */
     public ResNetConfig withDropPathRate(double v) {
         return new ResNetConfig(block, layers, inChans, numClasses, stem, baseWidth, v, zeroInitLast, seed);
     }
 
+    /** A copy with {@code zeroInitLast} replaced (validated). */
     public ResNetConfig withZeroInitLast(boolean v) {
         return new ResNetConfig(block, layers, inChans, numClasses, stem, baseWidth, dropPathRate, v, seed);
     }
 
+    /** A copy with {@code seed} replaced (validated). */
     public ResNetConfig withSeed(long v) {
         return new ResNetConfig(block, layers, inChans, numClasses, stem, baseWidth, dropPathRate, zeroInitLast, v);
     }

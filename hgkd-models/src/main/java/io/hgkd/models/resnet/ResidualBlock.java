@@ -38,16 +38,17 @@ public abstract sealed class ResidualBlock extends Module implements SparseModul
     }
 
     /**
-     * Registers the shortcut and drop path after the branch modules, so the state dict order is torchvision's
-     * ({@code conv1, bn1, ..., downsample.0, downsample.1}).
+     * Registers the shortcut, drop path and the final ReLU (timm's {@code act2} or {@code act3}) after the branch
+     * modules, so the state dict order is torchvision's ({@code conv1, bn1, ..., downsample.0, downsample.1}).
      */
-    final void registerShortcut(int inplanes, int outplanes, int stride, double dropPathRate, RandomGenerator rng) {
+    final void registerShortcut(int inplanes, int outplanes, int stride, double dropPathRate, RandomGenerator rng,
+                                String outActName) {
         if (stride != 1 || inplanes != outplanes) {
             downsample = registerModule("downsample",
                     new SparseSequential(conv(inplanes, outplanes, 1, stride), bn(outplanes)));
         }
         dropPath = registerModule("drop_path", new DropPath(dropPathRate, rng));
-        registerModule("act_out", actOut);
+        registerModule(outActName, actOut);
     }
 
     /** Whether the block has a {@code downsample} shortcut. */

@@ -63,18 +63,22 @@ public record StudentConfig(ResNetConfig encoder, int inputSize, int decoderWidt
         return new StudentConfig(encoder, inputSize, DEFAULT_DECODER_WIDTH, false, teacherPatch, teacherDim);
     }
 
+    /** A copy with {@code decoderWidth} replaced (validated). */
     public StudentConfig withDecoderWidth(int v) {
         return new StudentConfig(encoder, inputSize, v, pixelHead, teacherPatch, teacherDim);
     }
 
+    /** A copy with {@code pixelHead} replaced (validated). */
     public StudentConfig withPixelHead(boolean v) {
         return new StudentConfig(encoder, inputSize, decoderWidth, v, teacherPatch, teacherDim);
     }
 
+    /** A copy with the feature head for a teacher of patch {@code patch} and width {@code dim} (validated). */
     public StudentConfig withTeacher(int patch, int dim) {
         return new StudentConfig(encoder, inputSize, decoderWidth, pixelHead, patch, dim);
     }
 
+    /** A copy with {@code inputSize} replaced (validated). */
     public StudentConfig withInputSize(int v) {
         return new StudentConfig(encoder, v, decoderWidth, pixelHead, teacherPatch, teacherDim);
     }

@@ -28,10 +28,12 @@ public final class UNetBlock extends Module {
                 new ReLU6(), new Conv2d(cin, cout, 3, 1, 1, false), new BatchNorm2d(cout)));
     }
 
+    /** Input (and up-sampling) channels. */
     public int inChannels() {
         return cin;
     }
 
+    /** Output channels. */
     public int outChannels() {
         return cout;
     }
