@@ -167,6 +167,43 @@ public final class Npz {
         }
     }
 
+    /**
+     * Reads a single {@code .npy} file (the format {@code np.save} writes), with the same dtype, Fortran-order and
+     * byte-order handling as {@link #read(Path)}.
+     *
+     * @throws TensorFormatException naming the file when it is not a valid {@code .npy} array
+     */
+    public static INDArray readNpy(Path file) throws IOException {
+        try (InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file), 1 << 16)) {
+            return readNpy(file, file.getFileName().toString(), in);
+        }
+    }
+
+    /**
+     * Writes one array as a {@code .npy} file (row-major, its logical contents), replacing {@code file} atomically.
+     *
+     * @throws IllegalArgumentException when the array's type has no numpy dtype
+     */
+    public static void writeNpy(Path file, INDArray array) throws IOException {
+        Objects.requireNonNull(array, "array");
+        if (descr(array.dataType()) == null) {
+            throw new IllegalArgumentException("ND4J data type " + array.dataType() + " has no numpy dtype");
+        }
+        INDArray copy = TensorBuffers.detachedCopy(array);
+        byte[] npy;
+        try {
+            npy = Nd4j.toNpyByteArray(copy);
+        } finally {
+            TensorBuffers.release(copy, array);
+        }
+        TensorBuffers.atomicWrite(file, ch -> {
+            ByteBuffer b = ByteBuffer.wrap(npy);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        });
+    }
+
     /** Parses one {@code .npy} stream: magic, version, header dict, then the raw data. */
     private static INDArray readNpy(Path file, String entry, InputStream in) throws IOException {
         String where = "entry '" + entry + "'";

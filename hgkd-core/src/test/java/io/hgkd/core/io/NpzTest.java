@@ -192,4 +192,19 @@ class NpzTest {
         IOException e = assertThrows(IOException.class, () -> Npz.read(dir.resolve("missing.npz")));
         assertFalse(e instanceof TensorFormatException);
     }
+
+    @Test
+    void singleNpyRoundTripAndErrors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        org.nd4j.linalg.api.ndarray.INDArray a = org.nd4j.linalg.factory.Nd4j.arange(24).castTo(
+                org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(2, 3, 4).permute(2, 0, 1);
+        java.nio.file.Path f = dir.resolve("a.npy");
+        Npz.writeNpy(f, a);
+        org.nd4j.linalg.api.ndarray.INDArray back = Npz.readNpy(f);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a.shape(), back.shape());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a.dup('c').data().asFloat(), back.data().asFloat());
+        java.nio.file.Files.write(dir.resolve("bad.npy"), new byte[] {1, 2, 3});
+        TensorFormatException e = org.junit.jupiter.api.Assertions.assertThrows(TensorFormatException.class,
+                () -> Npz.readNpy(dir.resolve("bad.npy")));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("bad.npy"), e.getMessage());
+    }
 }
