@@ -37,6 +37,23 @@ public final class FashionMnist {
      */
     public static final Normalize NORMALIZE = Normalize.of(0.286041f, 0.353024f);
 
+    /**
+     * 28x28 images padded with black to {@code size x size} (32 for the 32x32 experiments), with {@code channels}
+     * (1, or 3 replicated) channels, normalised with {@link #NORMALIZE}. No resampling, so strokes stay sharp.
+     */
+    public static Pipeline padded(int size, int channels) {
+        if (size < 28) {
+            throw new IllegalArgumentException("padded size must be at least 28, got " + size);
+        }
+        int extra = size - 28;
+        return Pipeline.of(channels, NORMALIZE, new Pad(extra / 2, (extra + 1) / 2, extra / 2, (extra + 1) / 2));
+    }
+
+    /** 28x28 images resized to {@code size x size} with {@code interpolation}, otherwise as {@link #padded}. */
+    public static Pipeline resized(int size, int channels, Interpolation interpolation) {
+        return Pipeline.of(channels, NORMALIZE, new Resize(size, size, interpolation));
+    }
+
     private static final String[] BASE_NAMES = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 

@@ -152,6 +152,28 @@ class IdxDatasetTest {
     }
 
     @Test
+    void theLoaderBatchesIdxData() throws IOException {
+        IdxDataset test = FashionMnist.embedded().test();
+        try (Loader loader = new Loader(test.withPipeline(FashionMnist.padded(32, 3)),
+                LoaderConfig.of(64).withWorkers(2).withLogEverySeconds(0))) {
+            int n = 0;
+            for (Batch b : loader.epoch(0)) {
+                assertEquals(3, b.images().size(1));
+                assertEquals(32, b.images().size(3));
+                for (int i = 0; i < b.size(); i++) {
+                    assertEquals(test.label(b.indices()[i]), b.labels()[i]);
+                }
+                n += b.size();
+            }
+            assertEquals(500, n);
+        }
+        Sample up = test.withPipeline(FashionMnist.resized(32, 1, Interpolation.BILINEAR))
+                .get(0, new SplittableRandom(0));
+        assertEquals("1x32x32", up.shape());
+        assertThrows(IllegalArgumentException.class, () -> FashionMnist.padded(20, 1));
+    }
+
+    @Test
     void debianFilesArePreferredWhenInstalled() throws IOException {
         assumeTrue(FashionMnist.debianInstalled(), "dataset-fashion-mnist is not installed");
         FashionMnist.Location where = FashionMnist.locate(null);
