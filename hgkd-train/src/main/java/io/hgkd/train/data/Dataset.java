@@ -1,6 +1,7 @@
 package io.hgkd.train.data;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
@@ -29,5 +30,10 @@ public interface Dataset {
     /** Number of classes, 0 for unlabeled data. */
     default int numClasses() {
         return 0;
+    }
+
+    /** Directories or files that could not be read while the dataset was indexed, with the reason. */
+    default List<String> skippedPaths() {
+        return List.of();
     }
 }

@@ -12,11 +12,12 @@ import java.util.List;
  * @param badFiles     bad files skipped so far
  * @param badFileNames the skipped files (the first 1000)
  * @param dropped      good samples left out by drop-last
+ * @param unreadablePaths directories or files the dataset skipped while indexing (see {@link Dataset#skippedPaths})
  * @param seconds      time since the epoch started
  * @param finished     true once the epoch has delivered its last batch
  */
 public record EpochSummary(int epoch, int datasetSize, long samples, int batches, int badFiles,
-        List<String> badFileNames, int dropped, double seconds, boolean finished) {
+        List<String> badFileNames, int dropped, int unreadablePaths, double seconds, boolean finished) {
 
     /** Copies the names. */
     public EpochSummary {

@@ -1,6 +1,7 @@
 package io.hgkd.train.data;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
 
@@ -37,5 +38,10 @@ public record ImageDataset(ImageSource source, Pipeline pipeline) implements Dat
     @Override
     public int numClasses() {
         return source.numClasses();
+    }
+
+    @Override
+    public List<String> skippedPaths() {
+        return source.skippedPaths();
     }
 }

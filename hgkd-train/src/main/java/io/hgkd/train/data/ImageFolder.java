@@ -238,7 +238,8 @@ public final class ImageFolder implements ImageSource {
         return classCounts.clone();
     }
 
-    /** Directories and files that could not be read while indexing, with the reason. */
+    /** Directories and files that could not be read (or were link loops) while indexing, with the reason. */
+    @Override
     public List<String> skippedPaths() {
         return skipped;
     }
@@ -355,7 +356,9 @@ public final class ImageFolder implements ImageSource {
                 @Override
                 public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
                     if (e instanceof FileSystemLoopException) {
+                        // Not an error even in strict mode: the files it leads to are indexed once already.
                         LOG.warn("skipping {}: symbolic link loop", file);
+                        skipped.add(file + ": symbolic link loop");
                         return FileVisitResult.CONTINUE;
                     }
                     unreadable(file, e);

@@ -1,6 +1,7 @@
 package io.hgkd.train.data;
 
 import java.io.IOException;
+import java.util.List;
 
 /**
  * Indexed raw images with optional labels: {@link ImageFolder} and {@link IdxDataset}. A {@link Pipeline} turns a
@@ -26,6 +27,11 @@ public interface ImageSource {
      * @throws BadImageException if it cannot be read or decoded
      */
     ByteImage read(int index, int channels) throws IOException;
+
+    /** Directories or files that could not be read while indexing, with the reason. */
+    default List<String> skippedPaths() {
+        return List.of();
+    }
 
     /** This source, decoded and transformed by {@code pipeline}, as a dataset. */
     default Dataset withPipeline(Pipeline pipeline) {

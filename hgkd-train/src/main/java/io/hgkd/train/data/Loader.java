@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -69,6 +70,7 @@ public final class Loader implements AutoCloseable {
     private final LoaderConfig config;
     private final ProgressListener listener;
     private final ExecutorService pool;
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final Set<Integer> warned = ConcurrentHashMap.newKeySet();
     private Epoch current;
     private boolean closed;
@@ -92,6 +94,7 @@ public final class Loader implements AutoCloseable {
             ThreadFactory tf = r -> {
                 Thread t = new Thread(r, prefix + n.getAndIncrement());
                 t.setDaemon(true);
+                threads.add(t);
                 return t;
             };
             pool = Executors.newFixedThreadPool(config.workers(), tf);
@@ -132,7 +135,10 @@ public final class Loader implements AutoCloseable {
         return current;
     }
 
-    /** Cancels queued work and stops the worker threads; waits up to 30 s for a decode in progress to end. */
+    /**
+     * Cancels queued work and stops the worker threads; waits up to 30 s for a decode in progress to end. When it
+     * returns normally, no worker thread is alive.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -144,8 +150,15 @@ public final class Loader implements AutoCloseable {
         }
         if (pool != null) {
             pool.shutdownNow();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             try {
-                if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
+                // The pool counts as terminated just before its threads exit: join them too.
+                boolean done = pool.awaitTermination(30, TimeUnit.SECONDS);
+                for (Thread t : threads) {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                    done &= !t.isAlive();
+                }
+                if (!done) {
                     LOG.warn("loader threads still busy 30 s after close; they are daemon threads and end with "
                             + "their current sample");
                 }
@@ -274,7 +287,7 @@ public final class Loader implements AutoCloseable {
         /** Progress so far, or the totals once the epoch is finished. */
         public EpochSummary summary() {
             return new EpochSummary(epoch, order.length, samples, batches, bad, badNames, dropped,
-                    (System.nanoTime() - start) / 1e9, finished);
+                    dataset.skippedPaths().size(), (System.nanoTime() - start) / 1e9, finished);
         }
 
         /**
@@ -453,11 +466,13 @@ public final class Loader implements AutoCloseable {
             finished = true;
             close();
             EpochSummary s = summary();
-            LOG.info("epoch {} done: {} samples in {} batches, {} s, {} img/s, {} bad files skipped{}{}", epoch,
+            LOG.info("epoch {} done: {} samples in {} batches, {} s, {} img/s, {} bad files skipped{}{}{}", epoch,
                     s.samples(), s.batches(), String.format(Locale.ROOT, "%.1f", s.seconds()),
                     String.format(Locale.ROOT, "%.1f", s.imagesPerSecond()), bad,
                     bad > 0 ? " " + abbreviate(badNames) : "",
-                    dropped > 0 ? ", " + dropped + " dropped (drop-last)" : "");
+                    dropped > 0 ? ", " + dropped + " dropped (drop-last)" : "",
+                    s.unreadablePaths() > 0 ? ", " + s.unreadablePaths() + " unreadable paths skipped while indexing "
+                            + abbreviate(dataset.skippedPaths()) : "");
             listener.onEpochEnd(s);
         }
     }

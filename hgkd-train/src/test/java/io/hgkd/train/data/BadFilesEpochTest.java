@@ -63,6 +63,8 @@ class BadFilesEpochTest {
         TestImages.write(dog.resolve("truncated.png"), Arrays.copyOf(png, png.length / 2));
         TestImages.write(dog.resolve("empty.jpg"), new byte[0]);
         TestImages.write(dog.resolve("notes.jpg"), "shopping list: milk, eggs\n".getBytes());
+        // A directory that cannot be indexed (as root, permissions cannot make one unreadable; a link loop can).
+        Files.createSymbolicLink(dog.resolve("loop"), dog);
     }
 
     @Test
@@ -97,6 +99,7 @@ class BadFilesEpochTest {
                 assertEquals(BAD.size(), s.badFiles());
                 assertEquals(new TreeSet<>(BAD), new TreeSet<>(s.badFileNames().stream()
                         .map(p -> root.relativize(Path.of(p)).toString()).toList()));
+                assertEquals(1, s.unreadablePaths());
             }
             String text = log.text();
             for (String bad : BAD) {
@@ -109,6 +112,8 @@ class BadFilesEpochTest {
             assertTrue(text.contains("epoch 0 done: 11 samples in 3 batches"), text);
             assertTrue(text.contains("4 bad files skipped"), text);
             assertTrue(text.contains("epoch 1 done: 11 samples in 3 batches"), text);
+            assertTrue(text.contains("1 unreadable paths skipped while indexing (" + root.resolve("dog/loop")
+                    + ": symbolic link loop)"), text);
         }
     }
 

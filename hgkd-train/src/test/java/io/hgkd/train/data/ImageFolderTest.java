@@ -95,6 +95,9 @@ class ImageFolderTest {
         // The loop is reported and not followed; the broken link is skipped; the good link counts as a file.
         assertEquals(TORCHVISION_ORDER.length + 1, f.size(), p.toString());
         assertTrue(p.contains("b_class/link.jpg"));
+        assertEquals(List.of(root.toAbsolutePath().resolve("a_class/deep/loop") + ": symbolic link loop"),
+                f.skippedPaths());
+        assertEquals(f.skippedPaths(), f.withPipeline(Pipeline.imagenetEval(8)).skippedPaths());
     }
 
     @Test
