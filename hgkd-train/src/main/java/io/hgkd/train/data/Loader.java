@@ -229,6 +229,7 @@ public final class Loader implements AutoCloseable {
         private final ArrayDeque<Pending> window = new ArrayDeque<>();
         private final int windowSize;
         private final long start = System.nanoTime();
+        private long end;
         private final List<String> badNames = new ArrayList<>();
         private int nextPosition;
         private Batch ready;
@@ -286,8 +287,9 @@ public final class Loader implements AutoCloseable {
 
         /** Progress so far, or the totals once the epoch is finished. */
         public EpochSummary summary() {
+            long now = finished ? end : System.nanoTime();
             return new EpochSummary(epoch, order.length, samples, batches, bad, badNames, dropped,
-                    dataset.skippedPaths().size(), (System.nanoTime() - start) / 1e9, finished);
+                    dataset.skippedPaths().size(), (now - start) / 1e9, finished);
         }
 
         /**
@@ -393,6 +395,10 @@ public final class Loader implements AutoCloseable {
                 indices[got.size()] = index;
                 got.add(s);
             }
+            if (closed) {
+                // Closed from another thread between two samples: not an end of epoch.
+                throw new DataLoadingException("epoch " + epoch + " was closed before its end");
+            }
             if (got.isEmpty() || (got.size() < b && config.dropLast())) {
                 dropped += got.size();
                 finish();
@@ -464,6 +470,7 @@ public final class Loader implements AutoCloseable {
                 return;
             }
             finished = true;
+            end = System.nanoTime();
             close();
             EpochSummary s = summary();
             LOG.info("epoch {} done: {} samples in {} batches, {} s, {} img/s, {} bad files skipped{}{}{}", epoch,
