@@ -5,7 +5,11 @@ import io.hgkd.core.sparse.ActiveMask;
 import io.hgkd.models.student.SparkStudent;
 import io.hgkd.models.student.StudentOutput;
 import io.hgkd.models.vit.VisionTransformer;
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * One H-GKD step without the optimiser (method.md §1.4), for the trainer to call:
@@ -19,13 +23,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   <li>enqueue z_t (detached). The queue is not read again before the next step, so enqueueing here is the same
  *       as after the optimiser step.</li>
  * </ol>
- * The teacher is skipped when L_feat and L_sim are off (plain SparK).
+ * The teacher is skipped when L_feat and L_sim are off (plain SparK). With a teacher chunk size the teacher runs on
+ * slices of the batch to bound its activation memory; the result is the same, because the target normalisation
+ * works per token and z_t per sample.
  */
 public final class DistillStep {
     private final VisionTransformer teacher;
     private final SparkStudent student;
     private final DistillLoss loss;
     private final TokenMask tokenMask;
+    private final int teacherChunk;
 
     /**
      * @param teacher frozen teacher (may be null when the config uses no teacher term)
@@ -33,6 +40,18 @@ public final class DistillStep {
      * @param loss    the objective (owns the queue)
      */
     public DistillStep(VisionTransformer teacher, SparkStudent student, DistillLoss loss) {
+        this(teacher, student, loss, 0);
+    }
+
+    /**
+     * As {@link #DistillStep(VisionTransformer, SparkStudent, DistillLoss)}, running the teacher on at most
+     * {@code teacherChunk} images at a time (0 = the whole batch at once).
+     */
+    public DistillStep(VisionTransformer teacher, SparkStudent student, DistillLoss loss, int teacherChunk) {
+        if (teacherChunk < 0) {
+            throw new IllegalArgumentException("DistillStep teacherChunk must be >= 0 (0 = whole batch), got "
+                    + teacherChunk);
+        }
         if (student == null || loss == null) {
             throw new IllegalArgumentException("DistillStep needs a student and a loss");
         }
@@ -61,6 +80,7 @@ public final class DistillStep {
         this.student = student;
         this.loss = loss;
         this.tokenMask = new TokenMask(student.config().inputSize(), student.config().teacherPatch());
+        this.teacherChunk = teacherChunk;
     }
 
     /**
@@ -75,9 +95,7 @@ public final class DistillStep {
         TeacherTargets targets = null;
         INDArray masked = null;
         if (c.usesTeacher()) {
-            INDArray tokens = c.teacherBlock() < 0 ? teacher.forwardTokens(images)
-                    : teacher.forwardFeatures(images, c.teacherBlock()).block(c.teacherBlock());
-            targets = TeacherTargets.of(tokens, teacher.numPrefixTokens(), c.normalizeTargets(), c.targetEps());
+            targets = teacherTargets(images);
             masked = tokenMask.masked(mask, images.dataType());
         }
         StudentOutput out = student.forward(images, mask);
@@ -87,5 +105,33 @@ public final class DistillStep {
             loss.queue().enqueue(targets.embedding());
         }
         return r.terms();
+    }
+
+    /** Teacher forward (no gradients), whole batch or in chunks, and {@link TeacherTargets#of}. */
+    public TeacherTargets teacherTargets(INDArray images) {
+        if (teacher == null) {
+            throw new IllegalStateException("DistillStep has no teacher");
+        }
+        DistillConfig c = loss.config();
+        long b = images.size(0);
+        long chunk = teacherChunk == 0 ? b : Math.min(teacherChunk, b);
+        List<INDArray> tokens = new ArrayList<>();
+        List<INDArray> embeddings = new ArrayList<>();
+        for (long start = 0; start < b; start += chunk) {
+            INDArray x = chunk == b ? images
+                    : images.get(NDArrayIndex.interval(start, Math.min(b, start + chunk))).dup('c');
+            // the teacher's output may be a buffer its next forward overwrites: TeacherTargets.of copies it
+            INDArray t = c.teacherBlock() < 0 ? teacher.forwardTokens(x)
+                    : teacher.forwardFeatures(x, c.teacherBlock()).block(c.teacherBlock());
+            TeacherTargets part = TeacherTargets.of(t, teacher.numPrefixTokens(), c.normalizeTargets(),
+                    c.targetEps());
+            tokens.add(part.tokens());
+            embeddings.add(part.embedding());
+        }
+        if (tokens.size() == 1) {
+            return new TeacherTargets(tokens.get(0), embeddings.get(0));
+        }
+        return new TeacherTargets(Nd4j.concat(0, tokens.toArray(new INDArray[0])),
+                Nd4j.concat(0, embeddings.toArray(new INDArray[0])));
     }
 }

@@ -1,5 +1,6 @@
 package io.hgkd.train.distill;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -92,6 +93,51 @@ class DistillStepTest {
         assertTrue(terms.feat() > 0 && terms.sim() > 0 && terms.pix() > 0, terms.toString());
         assertEquals(terms.feat() + 0.5 * terms.sim() + 2 * terms.pix(), terms.total(), 1e-9);
         assertGradients(s, true);
+    }
+
+    @Test
+    void teacherChunksGiveTheSameTargets() {
+        VisionTransformer t = teacher();
+        SparkStudent s = student();
+        DistillLoss loss = new DistillLoss(DistillConfig.defaults().withQueue(8, 1), D);
+        INDArray x = TestData.randn(14, 5, 3, 16, 16).castTo(DataType.FLOAT);
+        TeacherTargets whole = new DistillStep(t, s, loss).teacherTargets(x);
+        TeacherTargets chunked = new DistillStep(t, s, loss, 2).teacherTargets(x);
+        assertArrayEquals(new long[] {5, 16, D}, whole.tokens().shape());
+        assertTrue(whole.tokens().equalsWithEps(chunked.tokens(), 1e-5));
+        assertTrue(whole.embedding().equalsWithEps(chunked.embedding(), 1e-6));
+        // normalised targets: zero mean, unit variance per token
+        assertEquals(0.0, whole.tokens().mean(2).amaxNumber().doubleValue(), 1e-5);
+        assertThrows(IllegalArgumentException.class, () -> new DistillStep(t, s, loss, -1));
+    }
+
+    @Test
+    void repeatedStepsWithPlainSgdLowerTheLoss() {
+        // the step's gradients point downhill: a few SGD steps on one batch reduce the feature and total loss.
+        // K = 64 > 15 steps x 2 images, so the queue keeps random rows (with K = 8 it soon holds only copies of
+        // this batch's two embeddings, and L_sim was observed to sit at 1: a_t then has almost no variance).
+        VisionTransformer t = teacher();
+        SparkStudent s = student();
+        DistillLoss loss = new DistillLoss(DistillConfig.defaults().withQueue(64, 1), D);
+        DistillStep step = new DistillStep(t, s, loss);
+        INDArray x = TestData.randn(15, 2, 3, 16, 16).castTo(DataType.FLOAT);
+        ActiveMask m = mask(s.config().maskGrid());
+        LossTerms first = null, last = null;
+        for (int i = 0; i < 15; i++) {
+            s.zeroGrad();
+            last = step.run(x, m);
+            if (first == null) {
+                first = last;
+            }
+            for (Parameter p : s.parameters()) {
+                if (p.hasGrad()) {
+                    p.data().subi(p.grad().mul(0.05));
+                }
+            }
+        }
+        assertTrue(last.feat() < 0.9 * first.feat(), first + " -> " + last);
+        assertTrue(last.sim() < first.sim(), first + " -> " + last);
+        assertTrue(last.total() < first.total(), first + " -> " + last);
     }
 
     @Test
