@@ -56,6 +56,14 @@ public final class DistillStep {
             throw new IllegalArgumentException("DistillStep needs a student and a loss");
         }
         DistillConfig c = loss.config();
+        if (c.pixWeight() > 0 && !student.config().pixelHead()) {
+            throw new IllegalArgumentException("DistillStep: pixWeight " + c.pixWeight()
+                    + " but the student has no pixel head (StudentConfig.pixelHead false)");
+        }
+        if (c.usesTeacher() && student.config().teacherDim() == 0) {
+            throw new IllegalArgumentException("DistillStep: L_feat/L_sim are on but the student has no feature head"
+                    + " (StudentConfig.teacherDim 0)");
+        }
         if (c.usesTeacher()) {
             if (teacher == null) {
                 throw new IllegalArgumentException("DistillStep: L_feat/L_sim are on but there is no teacher");

@@ -162,6 +162,10 @@ class DistillStepTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new DistillStep(wide, s, loss));
         assertTrue(e.getMessage().contains("dim 12"), e.getMessage());
+        DistillLoss withPix = new DistillLoss(DistillConfig.defaults().withQueue(8, 1).withWeights(1, 1, 1), D);
+        SparkStudent noPixelHead = new SparkStudent(student().config().withPixelHead(false));
+        e = assertThrows(IllegalArgumentException.class, () -> new DistillStep(teacher(), noPixelHead, withPix));
+        assertTrue(e.getMessage().contains("pixel head"), e.getMessage());
         DistillLoss deep = new DistillLoss(DistillConfig.defaults().withQueue(8, 1).withTeacherBlock(5), D);
         assertThrows(IllegalArgumentException.class, () -> new DistillStep(teacher(), s, deep));
     }
