@@ -263,12 +263,25 @@ public final class CheckpointManager {
 
     /** Complete checkpoints, newest first; incomplete ones are logged and skipped, corrupt ones throw. */
     private List<Complete> complete() throws IOException {
+        return complete(true);
+    }
+
+    /**
+     * Complete checkpoints, newest first. Incomplete ones are logged and skipped; corrupt ones throw when
+     * {@code strict}, else they are logged and skipped too (retention must not fail a run that just saved).
+     */
+    private List<Complete> complete(boolean strict) throws IOException {
         List<Complete> out = new ArrayList<>();
         for (Entry e : entries()) {
             try {
                 out.add(new Complete(e.dir(), e.step(), Checkpoint.inspect(e.dir()).state()));
             } catch (NoSuchFileException missing) {
                 LOG.warn("Ignoring incomplete checkpoint {}: {} is missing", e.dir(), Checkpoint.STATE_FILE);
+            } catch (IOException corrupt) {
+                if (strict) {
+                    throw corrupt;
+                }
+                LOG.warn("Ignoring (and keeping) corrupt checkpoint {}: {}", e.dir(), corrupt.getMessage());
             }
         }
         return out;
@@ -331,8 +344,13 @@ public final class CheckpointManager {
         return best;
     }
 
+    /**
+     * Deletes complete checkpoints beyond the newest {@code keepLast} and the best. Corrupt and incomplete
+     * directories are neither counted nor deleted: they are not ours to judge, and a failing retention must not turn
+     * a successful save into an error.
+     */
     private void prune(Path justWritten) throws IOException {
-        List<Complete> all = complete();
+        List<Complete> all = complete(false);
         Complete best = bestOf(all);
         for (int i = 0; i < all.size(); i++) {
             Complete c = all.get(i);

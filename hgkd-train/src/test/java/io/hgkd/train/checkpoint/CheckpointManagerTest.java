@@ -142,6 +142,12 @@ class CheckpointManagerTest {
         Files.writeString(state, "{\"format_version\": 99}", StandardCharsets.UTF_8);
         e = assertThrows(CheckpointException.class, () -> Checkpoint.load(dir));
         assertTrue(e.getMessage().contains("format_version 99"), e.getMessage());
+
+        // Saving still works with a corrupt checkpoint around: retention skips it and keeps it.
+        CheckpointManager keep1 = new CheckpointManager(root, 1, null);
+        keep1.save(snapshot(3, null));
+        keep1.save(snapshot(4, null));
+        assertEquals(List.of(name(2), name(4)), listing(root));
     }
 
     @Test
