@@ -1,0 +1,14 @@
+/**
+ * The training loop's event API and the listeners that turn its events into side effects: a console progress line,
+ * JSONL metrics, PNG plots and the non-finite loss guard.
+ *
+ * <p>The loop stays pure: it calls {@link io.hgkd.train.loop.TrainingListener} methods (usually on one
+ * {@link io.hgkd.train.loop.CompositeListener}) and never prints, logs metrics or draws itself.
+ *
+ * <p>Counting convention, used by every event: {@code epoch}, {@code step} (within the epoch) and {@code globalStep}
+ * are 0-based indices of the step the event describes. A checkpoint taken after {@code n} completed optimizer steps
+ * has step {@code n}, and a run resumed from it starts with {@link io.hgkd.train.loop.RunInfo#startGlobalStep()}
+ * {@code = n}, so its first {@link io.hgkd.train.loop.StepEvent} has {@code globalStep == n}. Humans see 1-based
+ * numbers in the progress line only.
+ */
+package io.hgkd.train.loop;
