@@ -16,6 +16,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -142,21 +143,21 @@ public final class PlotListener implements TrainingListener {
         }
         try {
             Files.createDirectories(dir);
-            write(chart(title + " loss", "global step", "loss", losses, logLoss, false), LOSS_PNG);
-            write(chart(title + " learning rate", "global step", "lr", Map.of("lr", lr), false, false), LR_PNG);
-            write(chart(title + " metrics", "epoch", "value", metrics, false, true), METRICS_PNG);
+            write(chart(title + " loss", "global step", "loss", losses, logLoss, false, false), LOSS_PNG);
+            write(chart(title + " learning rate", "global step", "lr", Map.of("lr", lr), false, false, true), LR_PNG);
+            write(chart(title + " metrics", "epoch", "value", metrics, false, true, false), METRICS_PNG);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write plots to " + dir, e);
         }
     }
 
     private XYChart chart(String chartTitle, String xTitle, String yTitle, Map<String, Series> series, boolean log,
-            boolean markers) {
+            boolean markers, boolean scientificY) {
         XYChart chart = new XYChartBuilder().width(width).height(height).title(chartTitle).xAxisTitle(xTitle)
                 .yAxisTitle(yTitle).build();
         chart.getStyler().setYAxisLogarithmic(log);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
-        int added = 0;
+        double[][] first = null;
         for (Map.Entry<String, Series> e : series.entrySet()) {
             double[][] xy = e.getValue().drawable(log, maxPoints);
             if (xy[0].length == 0) {
@@ -164,9 +165,22 @@ public final class PlotListener implements TrainingListener {
             }
             XYSeries s = chart.addSeries(e.getKey(), xy[0], xy[1]);
             s.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
-            added++;
+            first = first == null ? xy : first;
         }
-        return added > 0 ? chart : null;
+        // Few epochs label fine as they are (1, 2, 3); with the hidden point they would get ticks at 1.2, 1.4, ...
+        int needsHidden = markers ? 20 : 3;
+        if (first != null && first[0].length >= needsHidden) {
+            // XChart 3.8.8 puts a tick label on (nearly) every point when all x (or y) values are equally spaced,
+            // which steps logged every N always are, and the labels run into each other (knowm/XChart#731). An
+            // invisible point between the first two breaks the equal spacing, so the usual tick spacing applies.
+            double[] hx = {(first[0][0] + first[0][1]) / 2 + (first[0][1] - first[0][0]) / 7};
+            double[] hy = {(first[1][0] + first[1][1]) / 2};
+            XYSeries hidden = chart.addSeries(" ", hx, hy);
+            hidden.setMarker(SeriesMarkers.NONE);
+            hidden.setLineStyle(SeriesLines.NONE);
+            hidden.setShowInLegend(false);
+        }
+        return first != null ? chart : null;
     }
 
     private void write(XYChart chart, String name) throws IOException {
