@@ -3,7 +3,9 @@ package io.hgkd.train.loop;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -19,8 +21,8 @@ import org.slf4j.LoggerFactory;
  *   <li>A {@link StopTrainingException} (such as {@link NonFiniteLossException} from {@link NonFiniteLossGuard}) is
  *       re-thrown once all listeners have seen the event: it is how a listener stops the run on purpose. If several
  *       listeners throw one, the first is thrown and the others are added to it as suppressed.</li>
- *   <li>Any other exception is logged (with its stack trace the first time a listener fails, one line afterwards)
- *       and recorded; the run goes on.</li>
+ *   <li>Any other exception is logged (with its stack trace the first time a listener fails, then one line at its
+ *       10th, 100th, 1000th... failure) and recorded; the run goes on.</li>
  *   <li>At {@link #onRunEnd}, after all listeners have seen the summary: if the run itself did not fail and some
  *       listener failed during the run, a {@link ListenerFailureException} is thrown carrying the first failure as
  *       its cause and the rest (up to 20) as suppressed, so a run whose metrics or plots are incomplete does not
@@ -36,7 +38,7 @@ public final class CompositeListener implements TrainingListener {
 
     private final List<TrainingListener> listeners;
     private final List<RuntimeException> failures = new ArrayList<>();
-    private final List<TrainingListener> failedOnce = new ArrayList<>();
+    private final Map<TrainingListener, Integer> failuresByListener = new IdentityHashMap<>();
     private int failureCount;
 
     /** Fans out to {@code listeners} in this order. */
@@ -124,11 +126,13 @@ public final class CompositeListener implements TrainingListener {
             failures.add(e);
         }
         String name = listener.getClass().getSimpleName();
-        if (failedOnce.stream().noneMatch(l -> l == listener)) {
-            failedOnce.add(listener);
+        int n = failuresByListener.merge(listener, 1, Integer::sum);
+        if (n == 1) {
             LOG.warn("Listener {} failed in {}; training continues", name, event, e);
-        } else {
-            LOG.warn("Listener {} failed again in {}: {}", name, event, e.toString());
+        } else if (Long.toString(n).matches("10*")) {
+            // A listener that fails on every step (say its file could not be opened) must not flood the log:
+            // report its 10th, 100th, 1000th... failure only.
+            LOG.warn("Listener {} has failed {} times, latest in {}: {}", name, n, event, e.toString());
         }
     }
 

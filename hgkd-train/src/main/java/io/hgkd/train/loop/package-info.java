@@ -10,5 +10,27 @@
  * has step {@code n}, and a run resumed from it starts with {@link io.hgkd.train.loop.RunInfo#startGlobalStep()}
  * {@code = n}, so its first {@link io.hgkd.train.loop.StepEvent} has {@code globalStep == n}. Humans see 1-based
  * numbers in the progress line only.
+ *
+ * <p>Typical wiring (the guard last, so the bad step is still logged and shown before the run stops):
+ * <pre>{@code
+ * CompositeListener listeners = CompositeListener.of(
+ *         ProgressListener.forConsole(false),
+ *         new JsonlMetricsListener(config.logEvery()),
+ *         new PlotListener(),
+ *         new NonFiniteLossGuard());
+ * listeners.onRunStart(runInfo);
+ * RunSummary summary = null;
+ * try {
+ *     ... per step: LossChecks.requireFinite(epoch, step, globalStep, losses) before the update,
+ *         then listeners.onStepEnd(new StepEvent(...));
+ *     ... per epoch: listeners.onEpochEnd(...); write the checkpoint; listeners.onCheckpoint(dir, globalStep);
+ *     summary = new RunSummary(Status.COMPLETED, ...);
+ * } catch (RuntimeException e) {
+ *     summary = new RunSummary(Status.FAILED, ..., e);
+ *     throw e;
+ * } finally {
+ *     listeners.onRunEnd(summary);   // never throws over a training error
+ * }
+ * }</pre>
  */
 package io.hgkd.train.loop;
