@@ -1,0 +1,143 @@
+package io.hgkd.train.trainer;
+
+import io.hgkd.core.loss.CrossEntropy;
+import io.hgkd.core.nn.Module;
+import io.hgkd.core.optim.ParamGroup;
+import io.hgkd.core.optim.ParamGroups;
+import io.hgkd.models.resnet.ResNet;
+import io.hgkd.train.checkpoint.CheckpointManager;
+import io.hgkd.train.data.Batch;
+import io.hgkd.train.data.Dataset;
+import io.hgkd.train.data.Loader;
+import io.hgkd.train.finetune.ClassificationMetrics;
+import io.hgkd.train.finetune.Evaluator;
+import io.hgkd.train.finetune.FinetuneHead;
+import io.hgkd.train.finetune.ResNetLayerIds;
+import io.hgkd.train.loop.StepEvent;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fine-tuning as a {@link TrainingJob}: a dense {@link ResNet} classifier (from pretrained encoder weights via
+ * {@link FinetuneHead}, or from scratch), cross-entropy with label smoothing, SparK's parameter groups with optional
+ * layer-wise lr decay, and after every epoch an evaluation on the held-out split with {@code top1}, {@code top5}
+ * and {@code eval_loss} (the best checkpoint is the one with the highest {@code top1}).
+ *
+ * <p>Resume is exact when the model's {@code dropPathRate} is 0: the drop-path generator inside the ResNet is a
+ * stream whose position is not checkpointed.
+ */
+public final class FinetuneJob implements TrainingJob {
+    /** The job kind in checkpoints. */
+    public static final String KIND = "finetune";
+
+    private final FinetuneJobConfig config;
+    private final ResNet model;
+    private final CrossEntropy loss;
+    private final Loader train;
+    private final Loader eval;
+    private final List<ParamGroup> groups;
+    private ClassificationMetrics lastMetrics;
+
+    /**
+     * Builds the model (loading the encoder weights if configured) and the loaders.
+     *
+     * @throws IOException if the weights or the data cannot be read
+     */
+    public FinetuneJob(FinetuneJobConfig config) throws IOException {
+        this.config = config;
+        model = config.encoderWeights() == null ? new ResNet(config.model())
+                : FinetuneHead.build(config.model(), Path.of(config.encoderWeights())).model();
+        model.train(true);
+        loss = new CrossEntropy(config.labelSmoothing());
+        groups = config.layerDecay() < 1
+                ? ParamGroups.spark(model.namedParameters(),
+                        ResNetLayerIds.forConfig(config.model()).layerDecay(config.layerDecay()))
+                : ParamGroups.spark(model.namedParameters());
+        Dataset trainSet = config.data().train();
+        train = config.data().loader(trainSet, Seeds.derive(config.seed(), "data", 0), true);
+        eval = config.data().loader(config.data().eval(), Seeds.derive(config.seed(), "eval", 0), false);
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public FinetuneJobConfig config() {
+        return config;
+    }
+
+    @Override
+    public Module model() {
+        return model;
+    }
+
+    @Override
+    public List<ParamGroup> paramGroups() {
+        return groups;
+    }
+
+    @Override
+    public int batchSize() {
+        return config.data().batchSize();
+    }
+
+    @Override
+    public int stepsPerEpoch() {
+        return train.batchesPerEpoch();
+    }
+
+    @Override
+    public Iterable<Batch> batches(int epoch) {
+        return train.epoch(epoch);
+    }
+
+    @Override
+    public Map<String, Double> step(Batch batch, long globalStep) {
+        model.train(true);
+        double l = loss.forward(model.forward(batch.images()), batch.labels());
+        model.backward(loss.backward());
+        return Map.of(StepEvent.TOTAL, l);
+    }
+
+    /** Top-1, top-5 (k clipped to the class count) and mean loss on the evaluation split, in eval mode. */
+    @Override
+    public Map<String, Double> evaluate() {
+        lastMetrics = Evaluator.evaluate(model, eval.epoch(0), config.data().classes());
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("top1", lastMetrics.top1());
+        m.put("top5", lastMetrics.top5());
+        m.put("eval_loss", lastMetrics.meanLoss());
+        return m;
+    }
+
+    /** The full metrics (confusion matrix, per-class accuracy) of the last evaluation, or null before one. */
+    public ClassificationMetrics lastMetrics() {
+        return lastMetrics;
+    }
+
+    @Override
+    public String metricName() {
+        return "top1";
+    }
+
+    @Override
+    public CheckpointManager.Goal goal() {
+        return CheckpointManager.Goal.MAXIMIZE;
+    }
+
+    @Override
+    public Map<String, String> rngState() {
+        return Map.of("seed", Long.toString(config.seed()));
+    }
+
+    @Override
+    public void close() {
+        train.close();
+        eval.close();
+    }
+}

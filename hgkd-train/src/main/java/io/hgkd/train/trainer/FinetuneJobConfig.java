@@ -1,0 +1,40 @@
+package io.hgkd.train.trainer;
+
+import io.hgkd.models.resnet.ResNetConfig;
+
+/**
+ * A fine-tuning (or from-scratch supervised) run of a dense ResNet classifier, besides the {@link TrainerConfig}.
+ *
+ * <p>The canonical constructor overwrites {@code model.seed} with {@code Seeds.derive(seed, "init.model", 0)} (the
+ * init of the new head and, without encoder weights, of everything) and sets {@code model.numClasses} to the data's
+ * class count, so the stored config is what was built.
+ *
+ * @param seed           the run's seed (init, data order)
+ * @param model          the classifier's architecture
+ * @param encoderWeights safetensors file of pretrained encoder weights (e.g. exported from a distillation run), or
+ *                       null to train from scratch
+ * @param labelSmoothing cross-entropy label smoothing in [0, 1) (SparK/timm fine-tuning: 0.1)
+ * @param layerDecay     layer-wise lr decay factor in (0, 1] with SparK's ResNet layer ids; 1 = none
+ * @param data           training and evaluation images (evaluation: the test split, or other synthetic images)
+ */
+public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWeights, double labelSmoothing,
+                                double layerDecay, DataConfig data) {
+
+    /** Validates the fields, derives the init seed and sets the class count. */
+    public FinetuneJobConfig {
+        if (model == null || data == null) {
+            throw new IllegalArgumentException("FinetuneJobConfig needs a model and data");
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException("labelSmoothing must be in [0, 1), got " + labelSmoothing);
+        }
+        if (!(layerDecay > 0 && layerDecay <= 1)) {
+            throw new IllegalArgumentException("layerDecay must be in (0, 1] (1 = none), got " + layerDecay);
+        }
+        if (model.inChans() != data.channels()) {
+            throw new IllegalArgumentException("model has " + model.inChans() + " input channels, data "
+                    + data.channels());
+        }
+        model = model.withNumClasses(data.classes()).withSeed(Seeds.derive(seed, "init.model", 0));
+    }
+}
