@@ -27,7 +27,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * H-GKD distillation as a {@link TrainingJob}: a frozen ViT teacher, a SparK student ({@code model.safetensors} holds
  * the student) and the {@link DistillLoss}; with only the pixel loss it is plain SparK pretraining.
  *
- * <p>Per step the mask is drawn from a {@link MaskGenerator} seeded with {@code Seeds.derive(seed, "mask", step)},
+ * <p>Per batch the mask is drawn from a {@link MaskGenerator} seeded with
+ * {@code Seeds.derive(seed, "mask", microStep)} (the global step without accumulation),
  * so masks are a function of the global step (a resume needs no generator state). The teacher-embedding queue is
  * the extra checkpoint state ({@code queue}, {@code ptr}). The best checkpoint is the one with the lowest epoch-mean
  * {@code loss}.
@@ -115,7 +116,7 @@ public final class DistillJob implements TrainingJob {
     }
 
     @Override
-    public int stepsPerEpoch() {
+    public int batchesPerEpoch() {
         return loader.batchesPerEpoch();
     }
 
@@ -124,17 +125,17 @@ public final class DistillJob implements TrainingJob {
         return loader.epoch(epoch);
     }
 
-    /** The mask of global step {@code globalStep} for {@code batch} samples (a pure function of seed and step). */
-    public ActiveMask mask(long globalStep, int batch) {
+    /** The mask of micro step {@code microStep} for {@code batch} samples (a pure function of seed and step). */
+    public ActiveMask mask(long microStep, int batch) {
         int grid = config.student().maskGrid();
-        return new MaskGenerator(config.maskRatio(), Seeds.derive(config.seed(), "mask", globalStep))
+        return new MaskGenerator(config.maskRatio(), Seeds.derive(config.seed(), "mask", microStep))
                 .next(batch, grid, grid);
     }
 
     @Override
-    public Map<String, Double> step(Batch batch, long globalStep) {
+    public Map<String, Double> step(Batch batch, long microStep) {
         INDArray images = batch.images();
-        LossTerms t = step.run(images, mask(globalStep, batch.size()));
+        LossTerms t = step.run(images, mask(microStep, batch.size()));
         Map<String, Double> out = new LinkedHashMap<>();
         out.put(StepEvent.TOTAL, t.total());
         var c = config.loss();

@@ -87,7 +87,7 @@ public final class FinetuneJob implements TrainingJob {
     }
 
     @Override
-    public int stepsPerEpoch() {
+    public int batchesPerEpoch() {
         return train.batchesPerEpoch();
     }
 
@@ -97,7 +97,7 @@ public final class FinetuneJob implements TrainingJob {
     }
 
     @Override
-    public Map<String, Double> step(Batch batch, long globalStep) {
+    public Map<String, Double> step(Batch batch, long microStep) {
         model.train(true);
         double l = loss.forward(model.forward(batch.images()), batch.labels());
         model.backward(loss.backward());

@@ -18,8 +18,9 @@ import org.apache.commons.math3.random.MersenneTwister;
 /**
  * MAE pretraining as a {@link TrainingJob}, to make a teacher without downloaded weights: the
  * {@link MaskedAutoencoderViT} is the checkpoint's model (MAE's key names; {@link #encoderStateDict()} gives the
- * weights a {@link io.hgkd.models.vit.VisionTransformer} teacher loads). The random masking of step {@code g} draws
- * its noise from a generator seeded with {@code Seeds.derive(seed, "mask", g)}, so resume needs no generator state.
+ * weights a {@link io.hgkd.models.vit.VisionTransformer} teacher loads). The random masking of each batch draws
+ * its noise from a generator seeded with {@code Seeds.derive(seed, "mask", microStep)}, so resume needs no
+ * generator state.
  * The best checkpoint has the lowest epoch-mean {@code loss}.
  */
 public final class MaePretrainJob implements TrainingJob {
@@ -75,7 +76,7 @@ public final class MaePretrainJob implements TrainingJob {
     }
 
     @Override
-    public int stepsPerEpoch() {
+    public int batchesPerEpoch() {
         return loader.batchesPerEpoch();
     }
 
@@ -85,9 +86,9 @@ public final class MaePretrainJob implements TrainingJob {
     }
 
     @Override
-    public Map<String, Double> step(Batch batch, long globalStep) {
+    public Map<String, Double> step(Batch batch, long microStep) {
         RandomMasking masking = RandomMasking.random(batch.size(), config.mae().encoder().numPatches(),
-                config.mae().maskRatio(), new MersenneTwister(Seeds.derive(config.seed(), "mask", globalStep)));
+                config.mae().maskRatio(), new MersenneTwister(Seeds.derive(config.seed(), "mask", microStep)));
         MaeOutput out = model.forwardMae(batch.images(), masking);
         model.backward(1.0);
         return Map.of(StepEvent.TOTAL, out.loss());

@@ -72,6 +72,7 @@ public final class Trainer {
     private final Schedule wdSchedule;
     private final double peakLr;
     private final long totalSteps;
+    private final int stepsPerEpoch;
     private final List<String> allowedChanges;
     private boolean used;
     private volatile boolean stopRequested;
@@ -100,18 +101,22 @@ public final class Trainer {
         List<String> allowed = new ArrayList<>(TrainerConfig.RESUMABLE_CHANGES);
         allowed.addAll(allowedChanges);
         this.allowedChanges = List.copyOf(allowed);
-        int steps = job.stepsPerEpoch();
+        int batches = job.batchesPerEpoch();
+        // with accumulation, the batches left over at an epoch's end (fewer than accumSteps) are not used
+        int steps = batches / config.accumSteps();
         if (steps < 1) {
-            throw new IllegalArgumentException(job.kind() + " job has no batches per epoch (too little data for batch"
-                    + " size " + job.batchSize() + "?)");
+            throw new IllegalArgumentException(job.kind() + " job has " + batches + " batches per epoch, fewer than"
+                    + " the " + config.accumSteps() + " of one optimizer step (too little data for batch size "
+                    + job.batchSize() + "?)");
         }
+        this.stepsPerEpoch = steps;
         this.totalSteps = (long) steps * config.epochs();
         long warmupSteps = (long) steps * config.warmupEpochs();
         if (totalSteps < warmupSteps + 2) {
             throw new IllegalArgumentException("the run has " + totalSteps + " steps (" + config.epochs() + " epochs x "
                     + steps + "), too few for " + warmupSteps + " warmup steps plus a cosine (needs warmup + 2)");
         }
-        this.peakLr = config.baseLr() * job.batchSize() / 256.0;
+        this.peakLr = config.baseLr() * effectiveBatchSize() / 256.0;
         this.lrSchedule = WarmupCosine.spark(peakLr, warmupSteps, totalSteps);
         this.wdSchedule = new CosineWeightDecay(config.weightDecay(), config.weightDecayEnd(), totalSteps);
         this.optimizer = switch (config.optimizer()) {
@@ -140,6 +145,16 @@ public final class Trainer {
     /** The peak learning rate, {@code baseLr * batchSize / 256}. */
     public double peakLr() {
         return peakLr;
+    }
+
+    /** Images per optimizer step: batch size x accumulation steps. */
+    public int effectiveBatchSize() {
+        return job.batchSize() * config.accumSteps();
+    }
+
+    /** Optimizer steps per epoch: the job's batches per epoch divided by the accumulation steps (rounded down). */
+    public int stepsPerEpoch() {
+        return stepsPerEpoch;
     }
 
     /** Optimizer steps of the whole run. */
@@ -223,8 +238,8 @@ public final class Trainer {
         long g = startStep;
         int epoch = startEpoch;
         Map<String, Double> lastMetrics = Map.of();
-        RunInfo info = new RunInfo(job.kind(), config.epochs(), job.stepsPerEpoch(), job.batchSize(),
-                job.batchSize(), config.baseLr(), peakLr, outputDir, startEpoch, startStep);
+        RunInfo info = new RunInfo(job.kind(), config.epochs(), stepsPerEpoch, job.batchSize(),
+                effectiveBatchSize(), config.baseLr(), peakLr, outputDir, startEpoch, startStep);
         listener.onRunStart(info);
         RunSummary summary = null;
         try {
@@ -234,18 +249,41 @@ public final class Trainer {
                 long images = 0;
                 int step = 0;
                 long last = System.nanoTime();
+                int accum = config.accumSteps();
+                int micro = 0;
+                Map<String, Double> stepLosses = new LinkedHashMap<>();
+                double lr = 0;
+                double wd = 0;
+                int stepImages = 0;
                 for (Batch b : job.batches(epoch)) {
-                    if (g >= totalSteps) {
-                        throw new IllegalStateException("epoch " + epoch + " yields more than the "
-                                + job.stepsPerEpoch() + " batches the job announced");
+                    if (micro == 0) {
+                        if (step == stepsPerEpoch) {
+                            break; // leftover batches that cannot fill an accumulation group
+                        }
+                        if (g >= totalSteps) {
+                            throw new IllegalStateException("epoch " + epoch + " runs past the schedule's "
+                                    + totalSteps + " steps");
+                        }
+                        lr = lrSchedule.valueAt(g);
+                        wd = wdSchedule.valueAt(g);
+                        optimizer.setLr(lr);
+                        optimizer.setWeightDecay(wd);
+                        optimizer.zeroGrad();
+                        stepLosses.clear();
+                        stepImages = 0;
                     }
-                    double lr = lrSchedule.valueAt(g);
-                    double wd = wdSchedule.valueAt(g);
-                    optimizer.setLr(lr);
-                    optimizer.setWeightDecay(wd);
-                    optimizer.zeroGrad();
-                    Map<String, Double> losses = job.step(b, g);
+                    Map<String, Double> losses = job.step(b, g * accum + micro);
+                    // per micro-batch, before anything is updated, naming the optimizer step
                     LossChecks.requireFinite(epoch, step, g, losses);
+                    losses.forEach((k, v) -> stepLosses.merge(k, v / accum, Double::sum));
+                    stepImages += b.size();
+                    if (++micro < accum) {
+                        continue;
+                    }
+                    micro = 0;
+                    if (accum > 1) {
+                        Gradients.scale(optimizer.parameters(), 1.0 / accum);
+                    }
                     double gradNorm = config.clipGradNorm() > 0
                             ? Gradients.clipGradNorm(optimizer.parameters(), config.clipGradNorm()) : Double.NaN;
                     optimizer.step();
@@ -253,11 +291,12 @@ public final class Trainer {
                         gradNorm = lamb.lastGlobalGradNorm();
                     }
                     long now = System.nanoTime();
-                    listener.onStepEnd(new StepEvent(epoch, step, g, losses, lr, wd, gradNorm, b.size(),
+                    Map<String, Double> reported = accum == 1 ? losses : new LinkedHashMap<>(stepLosses);
+                    listener.onStepEnd(new StepEvent(epoch, step, g, reported, lr, wd, gradNorm, stepImages,
                             (now - last) / 1e9));
                     last = now;
-                    losses.forEach((k, v) -> sums.merge(k, v, Double::sum));
-                    images += b.size();
+                    reported.forEach((k, v) -> sums.merge(k, v, Double::sum));
+                    images += stepImages;
                     step++;
                     g++;
                 }

@@ -20,10 +20,13 @@ package io.hgkd.train.trainer;
  * @param checkpointEvery write a checkpoint every this many epochs (and always after the last), &gt;= 1
  * @param keepLast        complete checkpoints kept besides the best, &gt;= 1
  * @param logEvery        a {@code metrics.jsonl} record every this many steps, &gt;= 1
+ * @param accumSteps      batches (micro-batches) per optimizer step, &gt;= 1: gradients are summed over them and
+ *                        divided by {@code accumSteps} ({@link io.hgkd.core.optim.GradientAccumulator}), so the
+ *                        effective batch is {@code accumSteps x batchSize}; 1 = no accumulation
  */
 public record TrainerConfig(int epochs, OptimizerKind optimizer, double baseLr, double weightDecay,
                             double weightDecayEnd, int warmupEpochs, double clipGradNorm, int checkpointEvery,
-                            int keepLast, int logEvery) {
+                            int keepLast, int logEvery, int accumSteps) {
 
     /** Optimizer choices, each with the reference hyperparameters of the method it comes from. */
     public enum OptimizerKind {
@@ -63,6 +66,9 @@ public record TrainerConfig(int epochs, OptimizerKind optimizer, double baseLr, 
             throw new IllegalArgumentException("clipGradNorm must be 0 (off) or positive and finite, got "
                     + clipGradNorm);
         }
+        if (accumSteps < 1) {
+            throw new IllegalArgumentException("accumSteps must be >= 1 (1 = no accumulation), got " + accumSteps);
+        }
         if (checkpointEvery < 1 || keepLast < 1 || logEvery < 1) {
             throw new IllegalArgumentException("checkpointEvery, keepLast and logEvery must be >= 1, got "
                     + checkpointEvery + ", " + keepLast + ", " + logEvery);
@@ -74,36 +80,42 @@ public record TrainerConfig(int epochs, OptimizerKind optimizer, double baseLr, 
      * 1/40 of the run (SparK: 40 of 1600 epochs), no extra clip, a checkpoint every epoch, keep 2, log every 10 steps.
      */
     public static TrainerConfig sparkPretrain(int epochs) {
-        return new TrainerConfig(epochs, OptimizerKind.LAMB, 2e-4, 0.04, 0.2, epochs / 40, 0, 1, 2, 10);
+        return new TrainerConfig(epochs, OptimizerKind.LAMB, 2e-4, 0.04, 0.2, epochs / 40, 0, 1, 2, 10, 1);
     }
 
     /** A copy with another optimizer and base lr. */
     public TrainerConfig withOptimizer(OptimizerKind kind, double lr) {
         return new TrainerConfig(epochs, kind, lr, weightDecay, weightDecayEnd, warmupEpochs, clipGradNorm,
-                checkpointEvery, keepLast, logEvery);
+                checkpointEvery, keepLast, logEvery, accumSteps);
     }
 
     /** A copy with another weight-decay range. */
     public TrainerConfig withWeightDecay(double start, double end) {
         return new TrainerConfig(epochs, optimizer, baseLr, start, end, warmupEpochs, clipGradNorm, checkpointEvery,
-                keepLast, logEvery);
+                keepLast, logEvery, accumSteps);
     }
 
     /** A copy with another epoch count and warmup. */
     public TrainerConfig withEpochs(int total, int warmup) {
         return new TrainerConfig(total, optimizer, baseLr, weightDecay, weightDecayEnd, warmup, clipGradNorm,
-                checkpointEvery, keepLast, logEvery);
+                checkpointEvery, keepLast, logEvery, accumSteps);
+    }
+
+    /** A copy with {@code k} batches per optimizer step. */
+    public TrainerConfig withAccumSteps(int k) {
+        return new TrainerConfig(epochs, optimizer, baseLr, weightDecay, weightDecayEnd, warmupEpochs, clipGradNorm,
+                checkpointEvery, keepLast, logEvery, k);
     }
 
     /** A copy with another gradient clip (0 = off). */
     public TrainerConfig withClipGradNorm(double v) {
         return new TrainerConfig(epochs, optimizer, baseLr, weightDecay, weightDecayEnd, warmupEpochs, v,
-                checkpointEvery, keepLast, logEvery);
+                checkpointEvery, keepLast, logEvery, accumSteps);
     }
 
     /** A copy with other checkpoint and logging intervals. */
     public TrainerConfig withCheckpointing(int every, int keep, int log) {
         return new TrainerConfig(epochs, optimizer, baseLr, weightDecay, weightDecayEnd, warmupEpochs, clipGradNorm,
-                every, keep, log);
+                every, keep, log, accumSteps);
     }
 }

@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p><b>Determinism contract.</b> Everything random in a job must derive from its config's seed and from the
  * arguments of the calls below, never from a hidden stream that advances with every call: the batches of epoch
- * {@code e} from (seed, e), the randomness of {@link #step} (masks, ...) from (seed, globalStep). Then a run resumed
+ * {@code e} from (seed, e), the randomness of {@link #step} (masks, ...) from (seed, micro step). Then a run resumed
  * at an epoch boundary replays exactly what the uninterrupted run did. State that cannot be derived (the H-GKD
  * teacher-embedding queue) goes through {@link #extraState()}; named RNG states through {@link #rngState()}.
  */
@@ -38,8 +38,8 @@ public interface TrainingJob extends AutoCloseable {
     /** Images per optimizer step. */
     int batchSize();
 
-    /** Optimizer steps per epoch (batches of one epoch). */
-    int stepsPerEpoch();
+    /** Batches of one epoch (the trainer makes {@code batchesPerEpoch / accumSteps} optimizer steps of them). */
+    int batchesPerEpoch();
 
     /** The training batches of epoch {@code epoch}, a pure function of (seed, epoch). */
     Iterable<Batch> batches(int epoch);
@@ -49,9 +49,12 @@ public interface TrainingJob extends AutoCloseable {
      * and steps the optimizer after). Returns the loss terms in display order, the total first under
      * {@link io.hgkd.train.loop.StepEvent#TOTAL}.
      *
-     * @param globalStep 0-based index of this optimizer step in the run, for step-derived randomness
+     * @param microStep 0-based index of this batch in the run's sequence of batches that reach {@code step}:
+     *                  {@code globalStep * accumSteps + i} for micro-batch {@code i} of optimizer step
+     *                  {@code globalStep}; without accumulation it is the global step. Derive per-step randomness
+     *                  (masks) from it.
      */
-    Map<String, Double> step(Batch batch, long globalStep);
+    Map<String, Double> step(Batch batch, long microStep);
 
     /** Metrics after an epoch (e.g. {@code top1}, {@code top5}); empty when the job has no evaluation. */
     default Map<String, Double> evaluate() {

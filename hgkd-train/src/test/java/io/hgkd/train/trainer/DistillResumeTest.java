@@ -101,4 +101,51 @@ class DistillResumeTest {
             assertTrue(e.getMessage().contains("nothing left to train"), e.getMessage());
         }
     }
+
+    @Test
+    void gradientAccumulationCountsOptimizerStepsAndResumesExactly(@TempDir Path tmp) throws Exception {
+        TrainerConfig accum = TinyRuns.trainer(2).withAccumSteps(2);
+        Map<String, INDArray> straightModel;
+        Map<String, INDArray> straightOpt;
+        java.util.List<io.hgkd.train.loop.StepEvent> steps = new java.util.ArrayList<>();
+        try (DistillJob job = new DistillJob(TinyRuns.distill(7))) {
+            Trainer t = new Trainer(job, accum, tmp.resolve("a"), new TrainingListener() {
+                @Override
+                public void onStepEnd(io.hgkd.train.loop.StepEvent s) {
+                    steps.add(s);
+                }
+            });
+            assertEquals(16, t.effectiveBatchSize());
+            assertEquals(2, t.stepsPerEpoch());
+            RunSummary s = t.fit();
+            assertEquals(4, s.globalSteps());
+            assertEquals(4, t.optimizer().stepCount());
+            straightModel = job.model().stateDict();
+            straightOpt = t.optimizer().state();
+        }
+        assertEquals(4, steps.size());
+        assertEquals(16, steps.get(0).images());
+        assertEquals(java.util.List.of(0L, 1L, 2L, 3L), steps.stream().map(e -> e.globalStep()).toList());
+        // accumulation really changes the run: 2 epochs of 4 plain steps end elsewhere
+        Result plain = straight(tmp.resolve("plain"), 7);
+        assertThrows(AssertionError.class, () -> TinyRuns.assertSameTensors(plain.model(), straightModel, "m"));
+
+        Path b = tmp.resolve("b");
+        try (DistillJob job = new DistillJob(TinyRuns.distill(7))) {
+            Trainer[] t = new Trainer[1];
+            t[0] = new Trainer(job, accum, b, new TrainingListener() {
+                @Override
+                public void onEpochEnd(EpochEvent e) {
+                    t[0].requestStop();
+                }
+            });
+            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+        }
+        try (DistillJob job = new DistillJob(TinyRuns.distill(7))) {
+            Trainer t = new Trainer(job, accum, b, null);
+            t.resume();
+            TinyRuns.assertSameTensors(straightModel, job.model().stateDict(), "model");
+            TinyRuns.assertSameTensors(straightOpt, t.optimizer().state(), "optimizer");
+        }
+    }
 }

@@ -25,7 +25,7 @@ class FinetuneJobTest {
     }
 
     static TrainerConfig trainer(int epochs) {
-        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 2, 1);
+        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 2, 1, 1);
     }
 
     @Test

@@ -86,8 +86,8 @@ class TrainerListenersTest {
             return inner.batchSize();
         }
 
-        public int stepsPerEpoch() {
-            return inner.stepsPerEpoch();
+        public int batchesPerEpoch() {
+            return inner.batchesPerEpoch();
         }
 
         public Iterable<Batch> batches(int epoch) {
