@@ -12,6 +12,7 @@ import io.hgkd.train.data.Loader;
 import io.hgkd.train.finetune.ClassificationMetrics;
 import io.hgkd.train.finetune.Evaluator;
 import io.hgkd.train.finetune.FinetuneHead;
+import io.hgkd.train.finetune.ModelEma;
 import io.hgkd.train.finetune.ResNetLayerIds;
 import io.hgkd.train.loop.StepEvent;
 import java.io.IOException;
@@ -19,12 +20,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Fine-tuning as a {@link TrainingJob}: a dense {@link ResNet} classifier (from pretrained encoder weights via
  * {@link FinetuneHead}, or from scratch), cross-entropy with label smoothing, SparK's parameter groups with optional
  * layer-wise lr decay, and after every epoch an evaluation on the held-out split with {@code top1}, {@code top5}
- * and {@code eval_loss} (the best checkpoint is the one with the highest {@code top1}).
+ * and {@code eval_loss} (the best checkpoint is the one with the highest {@code top1}); optionally an EMA of the
+ * weights ({@code ema_top1}, {@code ema_top5}; {@code ema.safetensors} in the checkpoint).
  *
  * <p>Resume is exact when the model's {@code dropPathRate} is 0: the drop-path generator inside the ResNet is a
  * stream whose position is not checkpointed.
@@ -40,6 +43,8 @@ public final class FinetuneJob implements TrainingJob {
     private final Loader eval;
     private final List<ParamGroup> groups;
     private ClassificationMetrics lastMetrics;
+    private ModelEma ema;
+    private final ResNet emaModel;
 
     /**
      * Builds the model (loading the encoder weights if configured) and the loaders.
@@ -51,6 +56,8 @@ public final class FinetuneJob implements TrainingJob {
         model = config.encoderWeights() == null ? new ResNet(config.model())
                 : FinetuneHead.build(config.model(), Path.of(config.encoderWeights())).model();
         model.train(true);
+        ema = config.emaDecay() > 0 ? new ModelEma(model, config.emaDecay()) : null;
+        emaModel = ema == null ? null : new ResNet(config.model());
         loss = new CrossEntropy(config.labelSmoothing());
         groups = config.layerDecay() < 1
                 ? ParamGroups.spark(model.namedParameters(),
@@ -112,7 +119,40 @@ public final class FinetuneJob implements TrainingJob {
         m.put("top1", lastMetrics.top1());
         m.put("top5", lastMetrics.top5());
         m.put("eval_loss", lastMetrics.meanLoss());
+        if (ema != null) {
+            ema.copyTo(emaModel);
+            ClassificationMetrics e = Evaluator.evaluate(emaModel, eval.epoch(0), config.data().classes());
+            m.put("ema_top1", e.top1());
+            m.put("ema_top5", e.top5());
+        }
         return m;
+    }
+
+    /** Updates the EMA (if on) with the new weights. */
+    @Override
+    public void afterOptimizerStep(long globalStep) {
+        if (ema != null) {
+            ema.update(model);
+        }
+    }
+
+    /** The EMA's state dict as module {@code ema}, when the EMA is on. */
+    @Override
+    public Map<String, Map<String, INDArray>> extraModules() {
+        return ema == null ? Map.of() : Map.of("ema", ema.stateDict());
+    }
+
+    @Override
+    public void loadExtraModule(String name, Map<String, INDArray> stateDict) {
+        if (ema == null || !name.equals("ema")) {
+            TrainingJob.super.loadExtraModule(name, stateDict);
+        }
+        ema = new ModelEma(stateDict, config.emaDecay());
+    }
+
+    /** The EMA of the weights, or null when off. */
+    public ModelEma ema() {
+        return ema;
     }
 
     /** The full metrics (confusion matrix, per-class accuracy) of the last evaluation, or null before one. */

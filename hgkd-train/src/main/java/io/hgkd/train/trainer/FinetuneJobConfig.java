@@ -15,10 +15,12 @@ import io.hgkd.models.resnet.ResNetConfig;
  *                       null to train from scratch
  * @param labelSmoothing cross-entropy label smoothing in [0, 1) (SparK/timm fine-tuning: 0.1)
  * @param layerDecay     layer-wise lr decay factor in (0, 1] with SparK's ResNet layer ids; 1 = none
+ * @param emaDecay       decay of an EMA of the weights updated after every step (SparK: 0.9999), evaluated too
+ *                       ({@code ema_top1}, {@code ema_top5}) and checkpointed as {@code ema.safetensors}; 0 = off
  * @param data           training and evaluation images (evaluation: the test split, or other synthetic images)
  */
 public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWeights, double labelSmoothing,
-                                double layerDecay, DataConfig data) {
+                                double layerDecay, double emaDecay, DataConfig data) {
 
     /** Validates the fields, derives the init seed and sets the class count. */
     public FinetuneJobConfig {
@@ -30,6 +32,9 @@ public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWei
         }
         if (!(layerDecay > 0 && layerDecay <= 1)) {
             throw new IllegalArgumentException("layerDecay must be in (0, 1] (1 = none), got " + layerDecay);
+        }
+        if (!(emaDecay >= 0 && emaDecay < 1)) {
+            throw new IllegalArgumentException("emaDecay must be in [0, 1) (0 = no EMA), got " + emaDecay);
         }
         if (model.inChans() != data.channels()) {
             throw new IllegalArgumentException("model has " + model.inChans() + " input channels, data "

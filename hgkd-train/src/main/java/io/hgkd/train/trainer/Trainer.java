@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The one training loop of all jobs ({@link TrainingJob}): schedules, optimizer, non-finite check, listeners and
@@ -39,7 +40,8 @@ import java.util.Optional;
  *
  * <p>Per iteration at global step {@code g}: lr and weight decay from the schedules at {@code g}, zero the
  * gradients, {@link TrainingJob#step}, {@link LossChecks#requireFinite} (before the update, so the weights never
- * see a NaN), optional gradient clip, optimizer step, {@link TrainingListener#onStepEnd}. Per epoch: the job's
+ * see a NaN), optional gradient clip, optimizer step, {@link TrainingJob#afterOptimizerStep},
+ * {@link TrainingListener#onStepEnd}. Per epoch: the job's
  * evaluation, {@link TrainingListener#onEpochEnd}, and every {@link TrainerConfig#checkpointEvery()} epochs and after
  * the last one a checkpoint in {@code <outputDir>/checkpoints} (last {@link TrainerConfig#keepLast()} plus the best
  * by {@link TrainingJob#metricName()}), then {@link TrainingListener#onCheckpoint}.
@@ -49,8 +51,8 @@ import java.util.Optional;
  * optimizer steps, {@code config} is {@code {"trainer": TrainerConfig, "job": job config}}.
  *
  * <p><b>Resume.</b> {@link #resume()} loads the newest checkpoint, refuses a job kind or config that differs (except
- * {@link TrainerConfig#RESUMABLE_CHANGES} and the caller's extra allowed paths), restores the model, optimizer,
- * extra state and RNG states, and continues with the next epoch. Because the schedules are functions of the global
+ * {@link TrainerConfig#RESUMABLE_CHANGES} and the caller's extra allowed paths), restores the model, the job's extra
+ * modules (EMA), optimizer, extra state and RNG states, and continues with the next epoch. Because the schedules are functions of the global
  * step and the job's randomness is a function of (seed, epoch) and (seed, step), the resumed run computes exactly
  * what the uninterrupted run computes from that epoch on. Only epoch-boundary resume exists (no mid-epoch
  * checkpoints).
@@ -214,6 +216,9 @@ public final class Trainer {
                     + "); this trainer resumes only at epoch boundaries");
         }
         ckpt.restore(runConfig(), allowedChanges, job.model(), optimizer);
+        for (String name : job.extraModules().keySet()) {
+            job.loadExtraModule(name, ckpt.module(name));
+        }
         job.loadExtraState(ckpt.extra());
         job.loadRngState(s.rng());
         if (s.epoch() >= config.epochs()) {
@@ -287,6 +292,7 @@ public final class Trainer {
                     double gradNorm = config.clipGradNorm() > 0
                             ? Gradients.clipGradNorm(optimizer.parameters(), config.clipGradNorm()) : Double.NaN;
                     optimizer.step();
+                    job.afterOptimizerStep(g);
                     if (Double.isNaN(gradNorm) && optimizer instanceof Lamb lamb) {
                         gradNorm = lamb.lastGlobalGradNorm();
                     }
@@ -318,7 +324,11 @@ public final class Trainer {
                     double wall = wallBefore + (System.nanoTime() - runStart) / 1e9;
                     TrainingState state = TrainingState.of(job.kind(), epoch + 1, 0, g, job.metricName(), metric,
                             best, job.rngState(), wall, runConfig());
-                    Path dir = manager.save(Snapshot.of(state, job.model(), optimizer).withExtra(job.extraState()));
+                    Snapshot snap = Snapshot.of(state, job.model(), optimizer).withExtra(job.extraState());
+                    for (Map.Entry<String, Map<String, INDArray>> m : job.extraModules().entrySet()) {
+                        snap = snap.withModule(m.getKey(), m.getValue());
+                    }
+                    Path dir = manager.save(snap);
                     listener.onCheckpoint(dir, g);
                 }
                 if (stop) {

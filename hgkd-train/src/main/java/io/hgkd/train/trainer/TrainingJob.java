@@ -56,6 +56,27 @@ public interface TrainingJob extends AutoCloseable {
      */
     Map<String, Double> step(Batch batch, long microStep);
 
+    /**
+     * Called after every optimizer step (e.g. to update an EMA of the weights).
+     *
+     * @param globalStep 0-based index of the step just taken
+     */
+    default void afterOptimizerStep(long globalStep) {
+    }
+
+    /**
+     * State dicts of further modules to checkpoint next to the model (e.g. {@code ema}), by name (lower case,
+     * {@code [a-z0-9_-]}); may be empty.
+     */
+    default Map<String, Map<String, INDArray>> extraModules() {
+        return Map.of();
+    }
+
+    /** Restores module {@code name} of {@link #extraModules()} from a checkpoint. */
+    default void loadExtraModule(String name, Map<String, INDArray> stateDict) {
+        throw new IllegalArgumentException(kind() + " job has no extra module '" + name + "'");
+    }
+
     /** Metrics after an epoch (e.g. {@code top1}, {@code top5}); empty when the job has no evaluation. */
     default Map<String, Double> evaluate() {
         return Map.of();

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FinetuneJobTest {
 
     static FinetuneJobConfig config() {
-        return new FinetuneJobConfig(11, TinyRuns.encoder(), null, 0.1, 1.0, DataConfig.synthetic(128, 16, 4, 16));
+        return new FinetuneJobConfig(11, TinyRuns.encoder(), null, 0.1, 1.0, 0.9, DataConfig.synthetic(128, 16, 4, 16));
     }
 
     static TrainerConfig trainer(int epochs) {
@@ -51,6 +51,8 @@ class FinetuneJobTest {
         double top1 = s.finalMetrics().get("top1");
         assertTrue(top1 > 0.6, "top1 " + top1 + " (chance 0.25)");
         assertEquals(1.0, s.finalMetrics().get("top5"), 0.0); // 4 classes: top-5 clips to top-4
+        assertTrue(s.finalMetrics().containsKey("ema_top1"), s.finalMetrics().toString());
+        assertTrue(Files.isRegularFile(dir.resolve("checkpoints/checkpoint-000000040/ema.safetensors")));
         assertTrue(Files.readString(dir.resolve("epochs.jsonl")).contains("\"top1\""));
         assertTrue(Files.size(dir.resolve(PlotListener.METRICS_PNG)) > 1000);
         // the best checkpoint by top1 is retained and known
@@ -64,7 +66,7 @@ class FinetuneJobTest {
         try (FinetuneJob job = new FinetuneJob(config())) {
             Trainer t = new Trainer(job, trainer(2), tmp.resolve("a"), null);
             RunSummary s = t.fit();
-            a = new DistillResumeTest.Result(job.model().stateDict(), t.optimizer().state(), null, s);
+            a = new DistillResumeTest.Result(job.model().stateDict(), t.optimizer().state(), job.ema().stateDict(), s);
         }
         Path b = tmp.resolve("b");
         try (FinetuneJob job = new FinetuneJob(config())) {
@@ -83,6 +85,7 @@ class FinetuneJobTest {
             assertEquals(a.summary().finalMetrics(), s.finalMetrics());
             TinyRuns.assertSameTensors(a.model(), job.model().stateDict(), "model");
             TinyRuns.assertSameTensors(a.optimizer(), t.optimizer().state(), "optimizer");
+            TinyRuns.assertSameTensors(a.extra(), job.ema().stateDict(), "ema");
         }
     }
 }
