@@ -9,6 +9,7 @@ import io.hgkd.train.checkpoint.CheckpointManager;
 import io.hgkd.train.data.Batch;
 import io.hgkd.train.data.Dataset;
 import io.hgkd.train.data.Loader;
+import io.hgkd.train.finetune.BatchMixup;
 import io.hgkd.train.finetune.ClassificationMetrics;
 import io.hgkd.train.finetune.Evaluator;
 import io.hgkd.train.finetune.FinetuneHead;
@@ -24,7 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Fine-tuning as a {@link TrainingJob}: a dense {@link ResNet} classifier (from pretrained encoder weights via
- * {@link FinetuneHead}, or from scratch), cross-entropy with label smoothing, SparK's parameter groups with optional
+ * {@link FinetuneHead}, or from scratch), cross-entropy with label smoothing (optionally on mixup/cutmix batches), SparK's parameter groups with optional
  * layer-wise lr decay, and after every epoch an evaluation on the held-out split with {@code top1}, {@code top5}
  * and {@code eval_loss} (the best checkpoint is the one with the highest {@code top1}); optionally an EMA of the
  * weights ({@code ema_top1}, {@code ema_top5}; {@code ema.safetensors} in the checkpoint).
@@ -39,6 +40,7 @@ public final class FinetuneJob implements TrainingJob {
     private final FinetuneJobConfig config;
     private final ResNet model;
     private final CrossEntropy loss;
+    private final CrossEntropy softLoss = new CrossEntropy();
     private final Loader train;
     private final Loader eval;
     private final List<ParamGroup> groups;
@@ -106,8 +108,18 @@ public final class FinetuneJob implements TrainingJob {
     @Override
     public Map<String, Double> step(Batch batch, long microStep) {
         model.train(true);
-        double l = loss.forward(model.forward(batch.images()), batch.labels());
-        model.backward(loss.backward());
+        double l;
+        if (config.mixup() == null) {
+            l = loss.forward(model.forward(batch.images()), batch.labels());
+            model.backward(loss.backward());
+        } else {
+            // a generator per batch, seeded from (seed, micro step): resume needs no mixup state
+            BatchMixup.Result r = new BatchMixup(config.mixup(), Seeds.derive(config.seed(), "mixup", microStep))
+                    .apply(batch.images(), batch.labels());
+            // the mixed targets already carry the label smoothing
+            l = softLoss.forwardSoft(model.forward(r.images()), r.targets());
+            model.backward(softLoss.backward());
+        }
         return Map.of(StepEvent.TOTAL, l);
     }
 

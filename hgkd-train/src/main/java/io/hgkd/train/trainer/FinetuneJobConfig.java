@@ -1,6 +1,7 @@
 package io.hgkd.train.trainer;
 
 import io.hgkd.models.resnet.ResNetConfig;
+import io.hgkd.train.finetune.BatchMixup;
 
 /**
  * A fine-tuning (or from-scratch supervised) run of a dense ResNet classifier, besides the {@link TrainerConfig}.
@@ -17,10 +18,12 @@ import io.hgkd.models.resnet.ResNetConfig;
  * @param layerDecay     layer-wise lr decay factor in (0, 1] with SparK's ResNet layer ids; 1 = none
  * @param emaDecay       decay of an EMA of the weights updated after every step (SparK: 0.9999), evaluated too
  *                       ({@code ema_top1}, {@code ema_top5}) and checkpointed as {@code ema.safetensors}; 0 = off
+ * @param mixup          batch mixup/cutmix (SparK: {@code BatchMixup.Config.spark(K)}), null = off; its
+ *                       {@code labelSmoothing} and {@code numClasses} must equal this config's and the data's
  * @param data           training and evaluation images (evaluation: the test split, or other synthetic images)
  */
 public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWeights, double labelSmoothing,
-                                double layerDecay, double emaDecay, DataConfig data) {
+                                double layerDecay, double emaDecay, BatchMixup.Config mixup, DataConfig data) {
 
     /** Validates the fields, derives the init seed and sets the class count. */
     public FinetuneJobConfig {
@@ -35,6 +38,12 @@ public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWei
         }
         if (!(emaDecay >= 0 && emaDecay < 1)) {
             throw new IllegalArgumentException("emaDecay must be in [0, 1) (0 = no EMA), got " + emaDecay);
+        }
+        if (mixup != null && (mixup.numClasses() != data.classes()
+                || Double.compare(mixup.labelSmoothing(), labelSmoothing) != 0)) {
+            throw new IllegalArgumentException("mixup has " + mixup.numClasses() + " classes and label smoothing "
+                    + mixup.labelSmoothing() + ", but the data has " + data.classes() + " classes and labelSmoothing is "
+                    + labelSmoothing + ": they must agree");
         }
         if (model.inChans() != data.channels()) {
             throw new IllegalArgumentException("model has " + model.inChans() + " input channels, data "

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FinetuneJobTest {
 
     static FinetuneJobConfig config() {
-        return new FinetuneJobConfig(11, TinyRuns.encoder(), null, 0.1, 1.0, 0.9, DataConfig.synthetic(128, 16, 4, 16));
+        return new FinetuneJobConfig(11, TinyRuns.encoder(), null, 0.1, 1.0, 0.9, null, DataConfig.synthetic(128, 16, 4, 16));
     }
 
     static TrainerConfig trainer(int epochs) {
@@ -87,5 +87,30 @@ class FinetuneJobTest {
             TinyRuns.assertSameTensors(a.optimizer(), t.optimizer().state(), "optimizer");
             TinyRuns.assertSameTensors(a.extra(), job.ema().stateDict(), "ema");
         }
+    }
+
+    @Test
+    void mixupRunsDeterministically(@TempDir Path tmp) throws Exception {
+        FinetuneJobConfig base = config();
+        FinetuneJobConfig c = new FinetuneJobConfig(base.seed(), base.model(), null, 0.1, 1.0, 0,
+                io.hgkd.train.finetune.BatchMixup.Config.spark(4), base.data());
+        java.util.List<java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray>> ends = new ArrayList<>();
+        for (String run : List.of("a", "b")) {
+            try (FinetuneJob job = new FinetuneJob(c)) {
+                RunSummary s = new Trainer(job, trainer(2), tmp.resolve(run), null).fit();
+                assertTrue(s.finalMetrics().containsKey("top1"));
+                ends.add(job.model().stateDict());
+            }
+        }
+        TinyRuns.assertSameTensors(ends.get(0), ends.get(1), "mixup run");
+        try (FinetuneJob job = new FinetuneJob(base)) {
+            RunSummary s = new Trainer(job, trainer(2), tmp.resolve("plain"), null).fit();
+            org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+                    () -> TinyRuns.assertSameTensors(ends.get(0), job.model().stateDict(), "plain vs mixup"));
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new FinetuneJobConfig(1, base.model(), null, 0.0, 1.0, 0,
+                        io.hgkd.train.finetune.BatchMixup.Config.spark(4), base.data()));
+        assertTrue(e.getMessage().contains("must agree"), e.getMessage());
     }
 }
