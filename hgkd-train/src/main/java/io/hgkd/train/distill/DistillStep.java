@@ -87,7 +87,9 @@ public final class DistillStep {
         this.teacher = teacher;
         this.student = student;
         this.loss = loss;
-        this.tokenMask = new TokenMask(student.config().inputSize(), student.config().teacherPatch());
+        // plain SparK students have no feature head (teacher patch 0), and need no token mask
+        this.tokenMask = c.usesTeacher()
+                ? new TokenMask(student.config().inputSize(), student.config().teacherPatch()) : null;
         this.teacherChunk = teacherChunk;
     }
 

@@ -1,0 +1,116 @@
+package io.hgkd.train.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hgkd.train.checkpoint.CheckpointManager;
+import io.hgkd.train.loop.EpochEvent;
+import io.hgkd.train.loop.JsonlMetricsListener;
+import io.hgkd.train.loop.PlotListener;
+import io.hgkd.train.loop.CompositeListener;
+import io.hgkd.train.loop.RunSummary;
+import io.hgkd.train.loop.TrainingListener;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fine-tuning on a tiny separable task: the loss falls, accuracy is reported, and resume is exact. */
+class FinetuneJobTest {
+
+    static FinetuneJobConfig config() {
+        return new FinetuneJobConfig(11, TinyRuns.encoder(), null, 0.1, 1.0, 0.9, null, DataConfig.synthetic(128, 16, 4, 16));
+    }
+
+    static TrainerConfig trainer(int epochs) {
+        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 2, 1, 1);
+    }
+
+    @Test
+    void lossFallsAndAccuracyIsReported(@TempDir Path dir) throws Exception {
+        List<EpochEvent> epochs = new ArrayList<>();
+        TrainingListener collect = new TrainingListener() {
+            @Override
+            public void onEpochEnd(EpochEvent e) {
+                epochs.add(e);
+            }
+        };
+        RunSummary s;
+        try (FinetuneJob job = new FinetuneJob(config())) {
+            assertEquals(4, job.config().model().numClasses());
+            s = new Trainer(job, trainer(5), dir, CompositeListener.of(collect, new JsonlMetricsListener(1),
+                    new PlotListener(null, 1, false, 300, 200, 100))).fit();
+            assertEquals(4, job.lastMetrics().confusion().length);
+        }
+        assertEquals(RunSummary.Status.COMPLETED, s.status());
+        double first = epochs.get(0).meanLosses().get("loss");
+        double last = epochs.get(4).meanLosses().get("loss");
+        assertTrue(last < 0.7 * first, "loss " + first + " -> " + last);
+        double top1 = s.finalMetrics().get("top1");
+        assertTrue(top1 > 0.6, "top1 " + top1 + " (chance 0.25)");
+        assertEquals(1.0, s.finalMetrics().get("top5"), 0.0); // 4 classes: top-5 clips to top-4
+        assertTrue(s.finalMetrics().containsKey("ema_top1"), s.finalMetrics().toString());
+        assertTrue(Files.isRegularFile(dir.resolve("checkpoints/checkpoint-000000040/ema.safetensors")));
+        assertTrue(Files.readString(dir.resolve("epochs.jsonl")).contains("\"top1\""));
+        assertTrue(Files.size(dir.resolve(PlotListener.METRICS_PNG)) > 1000);
+        // the best checkpoint by top1 is retained and known
+        var best = new CheckpointManager(dir.resolve("checkpoints"), 2, CheckpointManager.Goal.MAXIMIZE).best();
+        assertTrue(best.isPresent());
+    }
+
+    @Test
+    void resumeIsExact(@TempDir Path tmp) throws Exception {
+        DistillResumeTest.Result a;
+        try (FinetuneJob job = new FinetuneJob(config())) {
+            Trainer t = new Trainer(job, trainer(2), tmp.resolve("a"), null);
+            RunSummary s = t.fit();
+            a = new DistillResumeTest.Result(job.model().stateDict(), t.optimizer().state(), job.ema().stateDict(), s);
+        }
+        Path b = tmp.resolve("b");
+        try (FinetuneJob job = new FinetuneJob(config())) {
+            Trainer[] t = new Trainer[1];
+            t[0] = new Trainer(job, trainer(2), b, new TrainingListener() {
+                @Override
+                public void onEpochEnd(EpochEvent e) {
+                    t[0].requestStop();
+                }
+            });
+            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+        }
+        try (FinetuneJob job = new FinetuneJob(config())) {
+            Trainer t = new Trainer(job, trainer(2), b, null);
+            RunSummary s = t.resume();
+            assertEquals(a.summary().finalMetrics(), s.finalMetrics());
+            TinyRuns.assertSameTensors(a.model(), job.model().stateDict(), "model");
+            TinyRuns.assertSameTensors(a.optimizer(), t.optimizer().state(), "optimizer");
+            TinyRuns.assertSameTensors(a.extra(), job.ema().stateDict(), "ema");
+        }
+    }
+
+    @Test
+    void mixupRunsDeterministically(@TempDir Path tmp) throws Exception {
+        FinetuneJobConfig base = config();
+        FinetuneJobConfig c = new FinetuneJobConfig(base.seed(), base.model(), null, 0.1, 1.0, 0,
+                io.hgkd.train.finetune.BatchMixup.Config.spark(4), base.data());
+        java.util.List<java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray>> ends = new ArrayList<>();
+        for (String run : List.of("a", "b")) {
+            try (FinetuneJob job = new FinetuneJob(c)) {
+                RunSummary s = new Trainer(job, trainer(2), tmp.resolve(run), null).fit();
+                assertTrue(s.finalMetrics().containsKey("top1"));
+                ends.add(job.model().stateDict());
+            }
+        }
+        TinyRuns.assertSameTensors(ends.get(0), ends.get(1), "mixup run");
+        try (FinetuneJob job = new FinetuneJob(base)) {
+            RunSummary s = new Trainer(job, trainer(2), tmp.resolve("plain"), null).fit();
+            org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class,
+                    () -> TinyRuns.assertSameTensors(ends.get(0), job.model().stateDict(), "plain vs mixup"));
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new FinetuneJobConfig(1, base.model(), null, 0.0, 1.0, 0,
+                        io.hgkd.train.finetune.BatchMixup.Config.spark(4), base.data()));
+        assertTrue(e.getMessage().contains("must agree"), e.getMessage());
+    }
+}
