@@ -1,0 +1,182 @@
+package io.hgkd.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hgkd.core.io.SafeTensors;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code hgkd distill} and {@code export} end to end on tiny configs. */
+class TrainCommandsTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Hgkd.execute(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** Copies the bundled config {@code name} into the temp dir. */
+    private Path config(String name) throws IOException {
+        Path p = dir.resolve(name);
+        try (InputStream in = TrainCommandsTest.class.getResourceAsStream("/configs/" + name)) {
+            Files.copy(in, p);
+        }
+        return p;
+    }
+
+    private static List<Path> checkpoints(Path run) throws IOException {
+        try (Stream<Path> s = Files.list(run.resolve("checkpoints"))) {
+            return s.filter(Files::isDirectory).sorted(Comparator.naturalOrder()).toList();
+        }
+    }
+
+    @Test
+    void distillRunsEndToEndRefusesReuseResumesAndExports() throws IOException {
+        Path cfg = config("distill-tiny.json");
+        Path out = dir.resolve("run");
+        Run r = run("distill", "--config", cfg.toString(), "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"epochs\" : 2"), "prints the effective config: " + r.out());
+        assertTrue(r.out().contains("batch size 8, accumulation 1, effective batch 8"), r.out());
+        assertTrue(r.out().contains("scaled (peak) lr 0.00156250"), r.out());
+        assertTrue(r.out().contains("distill: completed after 2 epochs, 8 steps"), r.out());
+        assertEquals(2, checkpoints(out).size());
+        assertTrue(Files.size(out.resolve("metrics.jsonl")) > 0);
+        JsonNode saved = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals(2, saved.at("/trainer/epochs").asInt());
+        assertTrue(saved.at("/job/student/encoder/seed").asLong() != 0, "derived seeds are filled in");
+
+        // the same directory again without --resume: refused, nothing overwritten
+        Run again = run("distill", "--config", cfg.toString(), "--output", out.toString());
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("already holds checkpoints: pass --resume"), again.err());
+
+        // --resume of the finished run: nothing left
+        Run finished = run("distill", "--config", cfg.toString(), "--output", out.toString(), "--resume");
+        assertEquals(1, finished.code());
+        assertTrue(finished.err().contains("is the end of the run (epoch 2 of 2)"), finished.err());
+
+        // more epochs change the schedule: the trainer refuses the changed config
+        Run more = run("distill", "--config", cfg.toString(), "--output", out.toString(), "--resume",
+                "--set", "trainer.epochs=3");
+        assertEquals(1, more.code());
+        assertTrue(more.err().contains("trainer.epochs"), more.err());
+
+        // export: the student encoder with timm ResNet names
+        Path enc = dir.resolve("enc.safetensors");
+        Run exp = run("export", out.toString(), "--output", enc.toString());
+        assertEquals(0, exp.code(), exp.err());
+        assertTrue(exp.out().contains("student ResNet encoder"), exp.out());
+        Set<String> keys = SafeTensors.read(enc).keySet();
+        assertTrue(keys.contains("conv1.weight"), keys.toString());
+        assertTrue(keys.contains("bn1.running_mean"), keys.toString());
+        assertTrue(keys.contains("layer1.0.conv1.weight"), keys.toString());
+        assertTrue(keys.contains("layer4.0.bn2.weight"), keys.toString());
+        assertTrue(keys.stream().allMatch(k -> k.matches("(conv1|bn1|layer[1-4]\\.\\d+\\.[a-z0-9_.]+)\\.[a-z_]+")),
+                "timm ResNet names only, no fc.*, no decoder: " + keys);
+    }
+
+    @Test
+    void resumeOfAnUnfinishedRunContinuesToTheEnd() throws IOException {
+        Path cfg = config("distill-tiny.json");
+        Path out = dir.resolve("run");
+        assertEquals(0, run("distill", "-c", cfg.toString(), "-o", out.toString()).code());
+        // as if the process died after the first epoch: drop the last checkpoint
+        List<Path> ckpts = checkpoints(out);
+        deleteTree(ckpts.get(ckpts.size() - 1));
+        Run r = run("distill", "-c", cfg.toString(), "-o", out.toString(), "--resume",
+                "--set", "trainer.keepLast=4");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(resuming)"), r.out());
+        assertTrue(r.out().contains("distill: completed after 2 epochs, 8 steps"), r.out());
+        assertEquals(2, checkpoints(out).size());
+    }
+
+    @Test
+    void badConfigsExitTwoNamingTheField() throws IOException {
+        Path cfg = config("distill-tiny.json");
+        String o = dir.resolve("never").toString();
+        Run unknown = run("distill", "-c", cfg.toString(), "-o", o, "--set", "job.data.batchSiz=4");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("job.data.batchSiz: unknown field (known: "), unknown.err());
+
+        Run enumValue = run("distill", "-c", cfg.toString(), "-o", o, "--set", "trainer.optimizer=SGD");
+        assertEquals(2, enumValue.code());
+        assertTrue(enumValue.err().contains("trainer.optimizer"), enumValue.err());
+
+        Run range = run("distill", "-c", cfg.toString(), "-o", o, "--set", "job.maskRatio=1.5");
+        assertEquals(2, range.code());
+        assertTrue(range.err().contains("maskRatio must be in (0, 1), got 1.5"), range.err());
+
+        String text = Files.readString(cfg).replace("\"keepLast\" : 3,", "");
+        Path missing = Files.writeString(dir.resolve("missing.json"), text);
+        Run miss = run("distill", "-c", missing.toString(), "-o", o);
+        assertEquals(2, miss.code());
+        assertTrue(miss.err().contains("keepLast"), miss.err());
+
+        Run badSet = run("distill", "-c", cfg.toString(), "-o", o, "--set", "noequals");
+        assertEquals(2, badSet.code());
+        assertFalse(Files.exists(Path.of(o)), "nothing written");
+    }
+
+    @Test
+    void printConfigShowsOverridesAndExits() throws IOException {
+        Path o = dir.resolve("never");
+        Run r = run("distill", "-c", config("distill-tiny.json").toString(), "-o", o.toString(),
+                "--set", "trainer.epochs=7", "--set", "job.data.workers=0", "--print-config");
+        assertEquals(0, r.code(), r.err());
+        JsonNode n = new ObjectMapper().readTree(r.out());
+        assertEquals(7, n.at("/trainer/epochs").asInt());
+        assertEquals(0, n.at("/job/data/workers").asInt());
+        assertFalse(Files.exists(o));
+    }
+
+    @Test
+    void bundledRealisticConfigsParse() throws IOException {
+        for (String[] c : new String[][] {{"distill", "distill-fashion-mnist.json"}}) {
+            Run r = run(c[0], "-c", config(c[1]).toString(), "-o", dir.resolve("x").toString(), "--print-config");
+            assertEquals(0, r.code(), c[1] + ": " + r.err());
+        }
+    }
+
+    @Test
+    void helpOfEachCommandExitsZero() {
+        for (String cmd : List.of("distill", "export")) {
+            Run r = run(cmd, "--help");
+            assertEquals(0, r.code(), cmd + ": " + r.err());
+            assertTrue(r.out().contains("Usage: hgkd " + cmd), r.out());
+            assertTrue(r.out().contains("docs/training.md"), cmd + ": " + r.out());
+        }
+        Run missing = run("distill", "-o", "x");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("--config"), missing.err());
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+    }
+}
