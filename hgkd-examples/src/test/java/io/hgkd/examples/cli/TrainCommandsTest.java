@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code hgkd distill} and {@code export} end to end on tiny configs. */
+/** {@code hgkd distill}, {@code finetune}, {@code pretrain-teacher} and {@code export} end to end on tiny configs. */
 class TrainCommandsTest {
     @TempDir
     Path dir;
@@ -153,15 +153,41 @@ class TrainCommandsTest {
 
     @Test
     void bundledRealisticConfigsParse() throws IOException {
-        for (String[] c : new String[][] {{"distill", "distill-fashion-mnist.json"}}) {
+        for (String[] c : new String[][] {{"distill", "distill-fashion-mnist.json"},
+                {"pretrain-teacher", "pretrain-teacher-fashion-mnist.json"},
+                {"finetune", "finetune-fashion-mnist.json"}}) {
             Run r = run(c[0], "-c", config(c[1]).toString(), "-o", dir.resolve("x").toString(), "--print-config");
             assertEquals(0, r.code(), c[1] + ": " + r.err());
         }
     }
 
     @Test
+    void pretrainTeacherAndExportOfTheMaeEncoder() throws IOException {
+        Path out = dir.resolve("mae");
+        Run r = run("pretrain-teacher", "-c", config("pretrain-teacher-tiny.json").toString(), "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        Path vit = dir.resolve("vit.safetensors");
+        Run exp = run("export", out.toString(), "-o", vit.toString());
+        assertEquals(0, exp.code(), exp.err());
+        Set<String> keys = SafeTensors.read(vit).keySet();
+        assertTrue(keys.contains("cls_token") && keys.contains("blocks.0.attn.qkv.weight"), keys.toString());
+        assertTrue(keys.stream().noneMatch(k -> k.startsWith("decoder") || k.equals("mask_token")), keys.toString());
+    }
+
+    @Test
+    void finetuneRunsAndExportRefusesItsCheckpoint() throws IOException {
+        Path out = dir.resolve("ft");
+        Run r = run("finetune", "-c", config("finetune-tiny.json").toString(), "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("top1"), r.out());
+        Run exp = run("export", out.toString(), "-o", dir.resolve("x.safetensors").toString());
+        assertEquals(1, exp.code());
+        assertTrue(exp.err().contains("'finetune' checkpoint"), exp.err());
+    }
+
+    @Test
     void helpOfEachCommandExitsZero() {
-        for (String cmd : List.of("distill", "export")) {
+        for (String cmd : List.of("distill", "finetune", "pretrain-teacher", "export")) {
             Run r = run(cmd, "--help");
             assertEquals(0, r.code(), cmd + ": " + r.err());
             assertTrue(r.out().contains("Usage: hgkd " + cmd), r.out());
