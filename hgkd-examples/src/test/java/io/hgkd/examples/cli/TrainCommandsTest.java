@@ -183,11 +183,34 @@ class TrainCommandsTest {
         Run exp = run("export", out.toString(), "-o", dir.resolve("x.safetensors").toString());
         assertEquals(1, exp.code());
         assertTrue(exp.err().contains("'finetune' checkpoint"), exp.err());
+
+        Run ev = run("eval", out.toString());
+        assertEquals(0, ev.code(), ev.err());
+        assertTrue(ev.out().contains("images:     32"), ev.out());
+        assertTrue(ev.out().matches("(?s).*\\ntop1: +0\\.\\d{4}\\n.*"), ev.out());
+        assertTrue(ev.out().contains("ema_top1:"), ev.out());
+        assertTrue(ev.out().contains("per class:  0 "), ev.out());
+        // eval of the checkpoint reproduces the run's own evaluation at that epoch
+        java.util.regex.Matcher em = java.util.regex.Pattern.compile("\\(epoch (\\d+), ").matcher(ev.out());
+        assertTrue(em.find(), ev.out());
+        JsonNode epochLine = new ObjectMapper().readTree(
+                Files.readAllLines(out.resolve("epochs.jsonl")).get(Integer.parseInt(em.group(1)) - 1));
+        for (String k : List.of("top1", "top5", "eval_loss", "ema_top1")) {
+            String expected = String.format(java.util.Locale.ROOT, "%-11s %.4f", k + ":",
+                    epochLine.at("/metrics/" + k).asDouble());
+            assertTrue(ev.out().contains(expected), expected + " in " + ev.out());
+        }
+        Run more = run("eval", out.toString(), "--set", "data.limit=64");
+        assertEquals(0, more.code(), more.err());
+        assertTrue(more.out().contains("images:     64"), more.out());
+        Run bad = run("eval", out.toString(), "--set", "data.limt=64");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("job.data.limt: unknown field"), bad.err());
     }
 
     @Test
     void helpOfEachCommandExitsZero() {
-        for (String cmd : List.of("distill", "finetune", "pretrain-teacher", "export")) {
+        for (String cmd : List.of("distill", "finetune", "pretrain-teacher", "eval", "export")) {
             Run r = run(cmd, "--help");
             assertEquals(0, r.code(), cmd + ": " + r.err());
             assertTrue(r.out().contains("Usage: hgkd " + cmd), r.out());
