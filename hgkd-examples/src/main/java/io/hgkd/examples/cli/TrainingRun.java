@@ -154,7 +154,7 @@ final class TrainingRun {
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             System.err.println("hgkd: stop requested; finishing the current epoch and writing a checkpoint"
-                    + " (signal again or kill -9 to abort)");
+                    + " (kill -9 aborts)");
             trainer.requestStop();
             try {
                 done.await(1, TimeUnit.HOURS);
