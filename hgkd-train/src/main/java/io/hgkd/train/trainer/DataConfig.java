@@ -3,11 +3,21 @@ package io.hgkd.train.trainer;
 import io.hgkd.train.data.Dataset;
 import io.hgkd.train.data.FashionMnist;
 import io.hgkd.train.data.IdxDataset;
+import io.hgkd.train.data.ImageDataset;
+import io.hgkd.train.data.ImageFolder;
 import io.hgkd.train.data.Loader;
 import io.hgkd.train.data.LoaderConfig;
+import io.hgkd.train.data.Normalize;
+import io.hgkd.train.data.Pipeline;
+import io.hgkd.train.data.RandomHorizontalFlip;
+import io.hgkd.train.data.RandomResizedCrop;
 import io.hgkd.train.data.Sample;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
@@ -15,11 +25,13 @@ import java.util.random.RandomGenerator;
  *
  * @param source    {@link Source}
  * @param path      directory of the Fashion-MNIST idx files for {@link Source#FASHION_MNIST} (null: the usual
- *                  places, see {@link FashionMnist#load()}); unused otherwise
+ *                  places, see {@link FashionMnist#load()}); the root folder for {@link Source#IMAGE_FOLDER}
+ *                  (required); unused otherwise
  * @param limit     use only the first {@code limit} training (and evaluation) examples; 0 = all
  * @param imageSize side of the square input, &gt;= 28 for Fashion-MNIST (padded with black)
- * @param channels  1 or 3 (Fashion-MNIST's grey replicated)
- * @param numClasses classes of {@link Source#SYNTHETIC} data (ignored for Fashion-MNIST, which has 10)
+ * @param channels  1 or 3 (Fashion-MNIST's grey replicated; image-folder images decoded to this many)
+ * @param numClasses classes of {@link Source#SYNTHETIC} data (ignored for Fashion-MNIST, which has 10, and for
+ *                  image folders, whose class folders are counted)
  * @param batchSize images per step
  * @param workers   decoding threads (0 = on the training thread); the batches do not depend on it
  * @param dropLast  drop a short last batch (keeps every step the same size)
@@ -37,8 +49,23 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
          * Seeded random images whose per-channel mean depends on the class, {@code limit} of them (training) and
          * {@code limit / 4} (evaluation): a separable toy task for tests.
          */
-        SYNTHETIC
+        SYNTHETIC,
+        /**
+         * Decoded image files under {@code path}. The training images are {@code path/train} if that folder exists,
+         * else {@code path} itself; the evaluation images are {@code path/val} if that folder exists, else the
+         * training folder (so evaluation then measures training-set accuracy). Fine-tuning reads them in ImageNet
+         * layout (one subfolder per class, {@link ImageFolder#labeled}) with {@code RandomResizedCrop(imageSize)},
+         * horizontal flip and ImageNet normalisation for training and {@link Pipeline#imagenetEval} for
+         * evaluation. Pretraining jobs (distillation, MAE) ignore labels: they read every image below the training
+         * folder ({@link ImageFolder#unlabeled}, so class folders or a flat tree both work) with
+         * {@link Pipeline#sparkPretrain}. With 1 channel the normalisation is ImageNet's grey mean 0.449 and std
+         * 0.226. Unreadable or corrupt files are skipped and logged by the loader (not strict).
+         */
+        IMAGE_FOLDER
     }
+
+    /** Grey (1-channel) counterpart of {@link Normalize#IMAGENET}: the mean of its means and stds. */
+    private static final Normalize IMAGENET_GREY = Normalize.of(0.449f, 0.226f);
 
     /** Validates the fields. */
     public DataConfig {
@@ -52,7 +79,10 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
             throw new IllegalArgumentException("SYNTHETIC data needs limit >= 4 and numClasses >= 2, got " + limit
                     + ", " + numClasses);
         }
-        if (source != Source.SYNTHETIC && imageSize < 28) {
+        if (source == Source.IMAGE_FOLDER && (path == null || path.isBlank())) {
+            throw new IllegalArgumentException("IMAGE_FOLDER data needs a path (the root folder)");
+        }
+        if ((source == Source.FASHION_MNIST_EMBEDDED || source == Source.FASHION_MNIST) && imageSize < 28) {
             throw new IllegalArgumentException("Fashion-MNIST needs imageSize >= 28 (padded), got " + imageSize);
         }
         if (imageSize < 1 || channels != 1 && channels != 3) {
@@ -75,14 +105,47 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
         return new DataConfig(Source.SYNTHETIC, null, n, size, 3, classes, batchSize, 1, true);
     }
 
-    /** Number of classes of the data. */
+    /** All images under {@code root} (see {@link Source#IMAGE_FOLDER}) at {@code size} px, 3 channels. */
+    public static DataConfig imageFolder(String root, int size, int batchSize, int workers) {
+        return new DataConfig(Source.IMAGE_FOLDER, root, 0, size, 3, 0, batchSize, workers, true);
+    }
+
+    /**
+     * Number of classes of the data; for an image folder the number of subfolders of its training folder.
+     *
+     * @throws UncheckedIOException if an image folder's training folder cannot be listed
+     */
     public int classes() {
+        if (source == Source.IMAGE_FOLDER) {
+            int n = 0;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(trainFolder())) {
+                for (Path p : ds) {
+                    n += Files.isDirectory(p) ? 1 : 0;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list the class folders of " + trainFolder(), e);
+            }
+            return n;
+        }
         return source == Source.SYNTHETIC ? numClasses : FashionMnist.CLASSES.size();
     }
 
-    /** The training set. */
+    /** The training set, labeled (for fine-tuning). */
     public Dataset train() throws IOException {
         return dataset(true);
+    }
+
+    /**
+     * The training set of a pretraining job, whose labels are ignored: for {@link Source#IMAGE_FOLDER} every image
+     * below the training folder with SparK's pretraining augmentation; otherwise {@link #train()}.
+     */
+    public Dataset pretrain() throws IOException {
+        if (source != Source.IMAGE_FOLDER) {
+            return train();
+        }
+        Pipeline p = new Pipeline(channels, List.of(RandomResizedCrop.spark(imageSize), RandomHorizontalFlip.half()),
+                normalize());
+        return head(new ImageDataset(ImageFolder.unlabeled(trainFolder()), p), limit);
     }
 
     /** The evaluation set (Fashion-MNIST's test split; other synthetic images). */
@@ -96,11 +159,33 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
      */
     public Loader loader(Dataset dataset, long seed, boolean training) {
         LoaderConfig c = LoaderConfig.of(batchSize).withWorkers(workers).withSeed(seed).withShuffle(training)
-                .withDropLast(training && dropLast).withLogEverySeconds(0);
+                .withDropLast(training && dropLast).withStrict(false).withLogEverySeconds(0);
         return new Loader(dataset, c);
     }
 
+    private Path trainFolder() {
+        Path root = Path.of(path);
+        Path t = root.resolve("train");
+        return Files.isDirectory(t) ? t : root;
+    }
+
+    private Path evalFolder() {
+        Path v = Path.of(path).resolve("val");
+        return Files.isDirectory(v) ? v : trainFolder();
+    }
+
+    private Normalize normalize() {
+        return channels == 3 ? Normalize.IMAGENET : IMAGENET_GREY;
+    }
+
     private Dataset dataset(boolean training) throws IOException {
+        if (source == Source.IMAGE_FOLDER) {
+            Pipeline p = training
+                    ? new Pipeline(channels, List.of(RandomResizedCrop.of(imageSize), RandomHorizontalFlip.half()),
+                            normalize())
+                    : new Pipeline(channels, Pipeline.imagenetEval(imageSize).transforms(), normalize());
+            return head(new ImageDataset(ImageFolder.labeled(training ? trainFolder() : evalFolder()), p), limit);
+        }
         if (source == Source.SYNTHETIC) {
             return new Synthetic(training ? limit : Math.max(1, limit / 4), imageSize, channels, numClasses,
                     training ? 1 : 2);
@@ -112,6 +197,33 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
             d = d.head(limit);
         }
         return d.withPipeline(FashionMnist.padded(imageSize, channels));
+    }
+
+    private static Dataset head(Dataset d, int limit) {
+        return limit > 0 && limit < d.size() ? new Head(d, limit) : d;
+    }
+
+    /** The first {@code size} examples of a dataset. */
+    private record Head(Dataset d, int size) implements Dataset {
+        @Override
+        public Sample get(int index, RandomGenerator rng) throws IOException {
+            return d.get(index, rng);
+        }
+
+        @Override
+        public String describe(int index) {
+            return d.describe(index);
+        }
+
+        @Override
+        public int numClasses() {
+            return d.numClasses();
+        }
+
+        @Override
+        public java.util.List<String> skippedPaths() {
+            return d.skippedPaths();
+        }
     }
 
     /** Class {@code k} has mean {@code 0.5 * (k - (K-1)/2)} in channel {@code k % C}, plus unit Gaussian noise. */

@@ -71,7 +71,7 @@ public final class DistillJob implements TrainingJob {
         loss = new DistillLoss(config.loss(), config.student().teacherDim());
         step = new DistillStep(teacher, student, loss, config.teacherChunk());
         groups = ParamGroups.spark(student.namedParameters());
-        loader = config.data().loader(config.data().train(), Seeds.derive(config.seed(), "data", 0), true);
+        loader = config.data().loader(config.data().pretrain(), Seeds.derive(config.seed(), "data", 0), true);
     }
 
     @Override

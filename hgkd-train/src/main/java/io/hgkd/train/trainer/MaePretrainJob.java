@@ -42,7 +42,7 @@ public final class MaePretrainJob implements TrainingJob {
         model = new MaskedAutoencoderViT(config.mae());
         model.train(true);
         groups = ParamGroups.spark(model.namedParameters());
-        loader = config.data().loader(config.data().train(), Seeds.derive(config.seed(), "data", 0), true);
+        loader = config.data().loader(config.data().pretrain(), Seeds.derive(config.seed(), "data", 0), true);
     }
 
     @Override
