@@ -5,7 +5,6 @@ import io.hgkd.train.distill.DistillConfig.FeatureLossKind;
 import io.hgkd.train.distill.DistillConfig.Positions;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * L_feat, feature imitation (method.md §1.3 (e)): the student's head output S (B, D, G, G) against the teacher
@@ -28,9 +27,7 @@ public final class FeatureLoss {
 
     private final FeatureLossKind kind;
     private final Positions positions;
-    private double[] grad;
-    private long[] shape;
-    private DataType type;
+    private HostGradient grad;
 
     /** A loss of the given per-token form and positions. */
     public FeatureLoss(FeatureLossKind kind, Positions positions) {
@@ -136,9 +133,7 @@ public final class FeatureLoss {
                 }
             }
         }
-        grad = g;
-        shape = s.shape();
-        type = s.dataType();
+        grad = new HostGradient(g, s);
         return loss;
     }
 
@@ -152,11 +147,7 @@ public final class FeatureLoss {
         if (grad == null) {
             throw new IllegalStateException("FeatureLoss.backward called before forward");
         }
-        INDArray out = Nd4j.create(grad, shape, DataType.DOUBLE);
-        if (upstream != 1.0) {
-            out.muli(upstream);
-        }
-        return type == DataType.DOUBLE ? out : out.castTo(type);
+        return grad.scaled(upstream);
     }
 
     static double[] toDoubles(INDArray x) {

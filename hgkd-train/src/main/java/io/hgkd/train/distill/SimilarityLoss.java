@@ -24,9 +24,7 @@ public final class SimilarityLoss {
 
     private final EmbeddingQueue queue;
     private final double temperature;
-    private double[] grad;
-    private long[] shape;
-    private DataType type;
+    private HostGradient grad;
 
     /**
      * @param queue       the queue the similarities are taken against (shared, not copied)
@@ -163,9 +161,7 @@ public final class SimilarityLoss {
                 }
             }
         }
-        grad = g;
-        shape = s.shape();
-        type = s.dataType();
+        grad = new HostGradient(g, s);
         return loss;
     }
 
@@ -179,11 +175,7 @@ public final class SimilarityLoss {
         if (grad == null) {
             throw new IllegalStateException("SimilarityLoss.backward called before forward");
         }
-        INDArray out = Nd4j.create(grad, shape, DataType.DOUBLE);
-        if (upstream != 1.0) {
-            out.muli(upstream);
-        }
-        return type == DataType.DOUBLE ? out : out.castTo(type);
+        return grad.scaled(upstream);
     }
 
     /** In place, row by row: softmax(x / tau), max-subtracted for stability. */
