@@ -2,12 +2,15 @@
 # Ops microbenchmark, hgkd vs PyTorch, in one command:
 #
 #   bash tools/bench/run_ops_bench.sh [--warmup N] [--reps N] [--wait-idle] [--no-build] [--no-doc]
+#                                     [--steps-meta target/bench/steps_meta.json]
 #
 # 0. with --wait-idle, waits (polling every 60 s, at most 20 min) until no other java/python3/mvn process runs,
-# 1. builds the project (mvn -B -q -DskipTests install) unless --no-build,
+# 1. builds hgkd-examples and what it needs (mvn -B -q -DskipTests -pl hgkd-examples -am package; nothing is
+#    installed into ~/.m2) unless --no-build,
 # 2. runs io.hgkd.examples.bench.OpsBenchmark (OMP_NUM_THREADS = nproc, under jemalloc when Debian's libjemalloc2 is
 #    installed), then tools/bench/ops_bench.py with Debian's /usr/bin/python3 and torch.set_num_threads(nproc),
-# 3. writes docs/benchmarks.md with tools/bench/write_ops_table.py (unless --no-doc).
+# 3. writes docs/benchmarks.md with tools/bench/write_ops_table.py (unless --no-doc), with the training-step table
+#    of --steps-meta (run_step_bench.sh's output) after the ops table; tools/bench/run_bench.sh runs both.
 # The raw JSON of both sides and their stderr logs go to target/bench/.
 # Run it on an otherwise idle machine: anything else using the CPUs shows up in the numbers. Other java/python3/mvn
 # processes are sampled every 2 s during the timed runs and listed in the doc.
@@ -21,6 +24,7 @@ REPS=10
 BUILD=1
 DOC=1
 WAIT_IDLE=0
+STEPS_META=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --warmup) WARMUP="$2"; shift 2 ;;
@@ -28,7 +32,8 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --no-doc) DOC=0; shift ;;
     --wait-idle) WAIT_IDLE=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --steps-meta) STEPS_META=(--steps-meta "$2"); shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -82,12 +87,17 @@ if [ -n "$BUSY" ]; then
 fi
 
 # --- build
+# (reactor package: the classpath points at this checkout's module jars, not at ~/.m2 snapshots)
 if [ "$BUILD" = 1 ]; then
-  echo ">> mvn -B -q -DskipTests install" >&2
-  mvn -B -q -DskipTests install
+  echo ">> mvn -B -q -DskipTests -pl hgkd-examples -am package" >&2
+  mvn -B -q -DskipTests -pl hgkd-examples -am package
 fi
-mvn -B -q -pl hgkd-examples dependency:build-classpath -Dmdep.outputFile="$OUT/classpath.txt" >/dev/null
-CP="$REPO/hgkd-examples/target/classes:$(cat "$OUT/classpath.txt")"
+CP_FILE="$REPO/hgkd-examples/target/hgkd.classpath"
+if [ ! -f "$CP_FILE" ] || [ ! -d "$REPO/hgkd-examples/target/classes" ]; then
+  echo "ERROR: no hgkd-examples build; run without --no-build" >&2
+  exit 1
+fi
+CP="$REPO/hgkd-examples/target/classes:$(cat "$CP_FILE")"
 
 # --- sample other processes during the timed runs
 : > "$OUT/others.log"
@@ -130,19 +140,19 @@ TORCH_S=$(awk "BEGIN { printf \"%.1f\", $T2 - $T1 }")
 TOTAL_S=$(( $(date +%s) - T_START ))
 
 # --- docs/benchmarks.md
-CMD="bash tools/bench/run_ops_bench.sh"
-if [ "$WARMUP" != 3 ] || [ "$REPS" != 10 ]; then
+CMD="${BENCH_COMMAND:-bash tools/bench/run_ops_bench.sh}"
+if [ -z "${BENCH_COMMAND:-}" ] && { [ "$WARMUP" != 3 ] || [ "$REPS" != 10 ]; }; then
   CMD="$CMD --warmup $WARMUP --reps $REPS"
 fi
 if [ "$DOC" = 1 ]; then
   "$PY" tools/bench/write_ops_table.py --java "$OUT/ops_java.json" --torch "$OUT/ops_torch.json" \
     --out docs/benchmarks.md --command "$CMD" --jemalloc "$USED_JEMALLOC" \
-    --java-seconds "$JAVA_S" --torch-seconds "$TORCH_S" --total-seconds "$TOTAL_S" --others-seen "$SEEN"
+    --java-seconds "$JAVA_S" --torch-seconds "$TORCH_S" --total-seconds "$TOTAL_S" --others-seen "$SEEN" "${STEPS_META[@]}" >/dev/null
   echo ">> wrote docs/benchmarks.md" >&2
 else
   "$PY" tools/bench/write_ops_table.py --java "$OUT/ops_java.json" --torch "$OUT/ops_torch.json" \
     --out "$OUT/benchmarks.md" --command "$CMD" --jemalloc "$USED_JEMALLOC" \
-    --java-seconds "$JAVA_S" --torch-seconds "$TORCH_S" --total-seconds "$TOTAL_S" --others-seen "$SEEN"
+    --java-seconds "$JAVA_S" --torch-seconds "$TORCH_S" --total-seconds "$TOTAL_S" --others-seen "$SEEN" "${STEPS_META[@]}" >/dev/null
   echo ">> wrote $OUT/benchmarks.md (docs/benchmarks.md untouched)" >&2
 fi
 echo ">> total $TOTAL_S s (hgkd run $JAVA_S s, PyTorch run $TORCH_S s), jemalloc: $USED_JEMALLOC" >&2

@@ -307,7 +307,7 @@ public final class OpsBenchmark {
     // ---------------------------------------------------------------- environment
 
     /** ND4J version, thread counts, BLAS vendor, oneDNN, jemalloc; printed to stderr and returned for the JSON. */
-    private static Map<String, Object> environment() {
+    static Map<String, Object> environment() {
         Properties p = Nd4j.getExecutioner().getEnvironmentInformation();
         Map<String, Object> env = new LinkedHashMap<>();
         env.put("nd4j_version", nd4jVersion());
