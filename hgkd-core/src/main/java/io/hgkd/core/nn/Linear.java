@@ -19,7 +19,6 @@ public class Linear extends Module {
     private INDArray output;
     private INDArray gradInput;
     private INDArray ones;
-    private INDArray biasGrad;
 
     /** {@code Linear(in, out)} with bias. */
     public Linear(int inFeatures, int outFeatures) {
@@ -87,14 +86,13 @@ public class Linear extends Module {
             Nd4j.gemm(g, input2d, weight().grad(), true, false, 1.0, 1.0);
         }
         if (hasBias && bias().requiresGrad()) {
-            // a ones-row GEMM sums columns several times faster than a column reduction in ND4J
+            // a ones-row GEMM sums columns several times faster than a column reduction in ND4J; it accumulates
+            // straight into the gradient (beta = 1)
             ones = Tensors.reuse(ones, g.dataType(), 1, rows);
             if (ones.getDouble(0) != 1.0) {
                 ones.assign(1.0);
             }
-            biasGrad = Tensors.reuse(biasGrad, g.dataType(), 1, outFeatures);
-            Nd4j.gemm(ones, g, biasGrad, false, false, 1.0, 0.0);
-            bias().accumulate(biasGrad.reshape(outFeatures));
+            Nd4j.gemm(ones, g, bias().grad().reshape('c', 1, outFeatures), false, false, 1.0, 1.0);
         }
         gradInput = Tensors.reuse(gradInput, g.dataType(), rows, inFeatures);
         Nd4j.gemm(g, weight().data(), gradInput, false, false, 1.0, 0.0);
