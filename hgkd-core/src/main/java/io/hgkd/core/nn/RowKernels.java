@@ -238,6 +238,56 @@ public final class RowKernels {
         }
     }
 
+    // ------------------------------------------------------------------------------------------------- biases
+
+    /** {@code m[r, :] += row} for every row of the dense (rows, cols) {@code m}, in place. */
+    public static void addRowVector(INDArray m, INDArray row) {
+        int rows = (int) m.size(0);
+        int cols = (int) m.size(1);
+        Buf bm = new Buf(m);
+        double[] v = toDoubles(row);
+        parallelFor(rows, (long) rows * cols, (r0, r1) -> {
+            double[] a = new double[cols];
+            float[] tmp = bm.tmp(cols);
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * cols;
+                bm.load(idx, a, 0, cols, tmp);
+                for (int i = 0; i < cols; i++) {
+                    a[i] += v[i];
+                }
+                bm.store(idx, a, 0, cols, tmp);
+            }
+        });
+    }
+
+    /**
+     * Adds the column sums of the dense (rows, cols) {@code m} into {@code target} (cols elements): a bias gradient.
+     * An M = 1 GEMM with a ones row, the usual trick, is slower than this on small widths.
+     */
+    public static void addColumnSums(INDArray m, INDArray target) {
+        int rows = (int) m.size(0);
+        int cols = (int) m.size(1);
+        Buf bm = new Buf(m);
+        long work = (long) rows * cols;
+        double[][] partial = new double[chunks(rows, work)][];
+        parallelChunks(rows, work, (chunk, r0, r1) -> {
+            double[] a = new double[cols];
+            double[] acc = new double[cols];
+            float[] tmp = bm.tmp(cols);
+            for (int r = r0; r < r1; r++) {
+                bm.load((long) r * cols, a, 0, cols, tmp);
+                for (int i = 0; i < cols; i++) {
+                    acc[i] += a[i];
+                }
+            }
+            partial[chunk] = acc;
+        });
+        for (int c = 1; c < partial.length; c++) {
+            axpy(1.0, partial[c], 0, partial[0], 0, cols);
+        }
+        addInto(target, partial[0]);
+    }
+
     // ------------------------------------------------------------------------------------------------ LayerNorm
 
     /**

@@ -173,6 +173,23 @@ class RowKernelsTest {
     }
 
     @Test
+    void biasAddAndColumnSums() {
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            INDArray m = offsetRows(9, ROWS, DIM, type);
+            INDArray bias = TestData.randn(10, DIM).castTo(type);
+            INDArray expected = m.castTo(DataType.DOUBLE).addRowVector(bias.castTo(DataType.DOUBLE));
+            INDArray sums = Nd4j.ones(type, DIM);
+            INDArray expectedSums = m.castTo(DataType.DOUBLE).sum(0).addi(1.0);
+            RowKernels.addColumnSums(m, sums);
+            RowKernels.addRowVector(m, bias);
+            double tol = type == DataType.FLOAT ? 1e-5 : 1e-12;
+            Parity.assertClose("rowkernels " + type, "add_row", expected, m.castTo(DataType.DOUBLE), tol, tol);
+            Parity.assertClose("rowkernels " + type, "column_sums", expectedSums, sums.castTo(DataType.DOUBLE), tol,
+                    tol);
+        }
+    }
+
+    @Test
     void stridedArraysAreRejected() {
         INDArray m = Nd4j.create(DataType.FLOAT, 4, 6);
         INDArray cols = m.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 3));

@@ -22,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *       32 px, patch 8; decoder 128 wide, 2 blocks, 4 heads), batch 128, forward + backward.</li>
  * </ul>
  * <pre>  VitBenchmark [--warmup 2] [--reps 5] [workload ...]</pre>
- * Prints, per workload, the median, min and max wall time in ms of the timed repetitions.
+ * Prints, per workload, the median, min and max wall time in ms of the timed repetitions, and the median process CPU
+ * time per repetition (all threads; a steadier measure of work than wall time on a shared machine).
  */
 public final class VitBenchmark {
     private VitBenchmark() {
@@ -50,24 +51,32 @@ public final class VitBenchmark {
                 default -> throw new IllegalArgumentException("unknown workload " + w
                         + " (teacher, mae-b16, mae-fmnist)");
             };
-            double[] ms = time(step, warmup, reps);
+            double[][] t = time(step, warmup, reps);
+            double[] ms = t[0];
+            double[] cpu = t[1];
             Arrays.sort(ms);
-            System.out.printf(Locale.ROOT, "%-12s median %9.1f ms  min %9.1f  max %9.1f  (%d reps)%n", w,
-                    ms[ms.length / 2], ms[0], ms[ms.length - 1], reps);
+            Arrays.sort(cpu);
+            System.out.printf(Locale.ROOT, "%-12s median %9.1f ms  min %9.1f  max %9.1f  cpu %9.1f ms  (%d reps)%n", w,
+                    ms[ms.length / 2], ms[0], ms[ms.length - 1], cpu[cpu.length / 2], reps);
         }
     }
 
-    private static double[] time(Runnable step, int warmup, int reps) {
+    private static double[][] time(Runnable step, int warmup, int reps) {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
         for (int i = 0; i < warmup; i++) {
             step.run();
         }
         double[] ms = new double[reps];
+        double[] cpu = new double[reps];
         for (int i = 0; i < reps; i++) {
+            long c0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             step.run();
             ms[i] = (System.nanoTime() - t0) / 1e6;
+            cpu[i] = (os.getProcessCpuTime() - c0) / 1e6;
         }
-        return ms;
+        return new double[][] {ms, cpu};
     }
 
     private static Runnable teacher() {

@@ -48,7 +48,7 @@ final class Scratch {
     static void linear(INDArray x2d, Linear lin, INDArray out) {
         Nd4j.gemm(x2d, lin.weight().data(), out, false, true, 1.0, 0.0);
         if (lin.bias() != null) {
-            out.addiRowVector(lin.bias().data());
+            RowKernels.addRowVector(out, lin.bias().data());
         }
     }
 
