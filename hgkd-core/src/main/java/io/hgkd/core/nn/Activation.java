@@ -24,9 +24,14 @@ abstract class Activation extends Module {
     @Override
     public final INDArray backward(INDArray gradOutput) {
         gradInput = Tensors.reuse(gradInput, input.dataType(), input.shape());
-        derivative(input, gradInput);
-        Nd4j.exec(new MulOp(gradInput, Tensors.contiguous(gradOutput).castTo(input.dataType()), gradInput));
+        gradient(input, Tensors.contiguous(gradOutput).castTo(input.dataType()), gradInput);
         return gradInput;
+    }
+
+    /** Writes {@code g * f'(x)} into {@code out}; the default multiplies {@link #derivative} by {@code g}. */
+    protected void gradient(INDArray x, INDArray g, INDArray out) {
+        derivative(x, out);
+        Nd4j.exec(new MulOp(out, g, out));
     }
 
     /** Writes f'(x) into {@code out}. */

@@ -7,7 +7,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Fully connected layer {@code y = x W^T + b} over the last dimension, as {@code torch.nn.Linear}: weight
  * {@code [out, in]}. Any leading dimensions are flattened into rows; the products run through {@code Nd4j.gemm}
- * into preallocated arrays and the weight gradient accumulates inside the GEMM (beta = 1).
+ * into preallocated arrays and the weight gradient accumulates inside the GEMM (beta = 1); the bias is added and its
+ * gradient summed by {@link RowKernels} (an ND4J broadcast, or a ones-row GEMM, cost as much as the product here).
  */
 public class Linear extends Module {
     private final int inFeatures;
@@ -18,8 +19,6 @@ public class Linear extends Module {
     private long[] inShape;
     private INDArray output;
     private INDArray gradInput;
-    private INDArray ones;
-    private INDArray biasGrad;
 
     /** {@code Linear(in, out)} with bias. */
     public Linear(int inFeatures, int outFeatures) {
@@ -72,7 +71,7 @@ public class Linear extends Module {
         output = Tensors.reuse(output, x.dataType(), rows, outFeatures);
         Nd4j.gemm(input2d, weight().data(), output, false, true, 1.0, 0.0);
         if (hasBias) {
-            output.addiRowVector(bias().data());
+            RowKernels.addRowVector(output, bias().data());
         }
         long[] outShape = inShape.clone();
         outShape[outShape.length - 1] = outFeatures;
@@ -87,14 +86,7 @@ public class Linear extends Module {
             Nd4j.gemm(g, input2d, weight().grad(), true, false, 1.0, 1.0);
         }
         if (hasBias && bias().requiresGrad()) {
-            // a ones-row GEMM sums columns several times faster than a column reduction in ND4J
-            ones = Tensors.reuse(ones, g.dataType(), 1, rows);
-            if (ones.getDouble(0) != 1.0) {
-                ones.assign(1.0);
-            }
-            biasGrad = Tensors.reuse(biasGrad, g.dataType(), 1, outFeatures);
-            Nd4j.gemm(ones, g, biasGrad, false, false, 1.0, 0.0);
-            bias().accumulate(biasGrad.reshape(outFeatures));
+            RowKernels.addColumnSums(g, bias().grad());
         }
         gradInput = Tensors.reuse(gradInput, g.dataType(), rows, inFeatures);
         Nd4j.gemm(g, weight().data(), gradInput, false, false, 1.0, 0.0);

@@ -1,11 +1,11 @@
 package io.hgkd.core.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** Softmax over the last dimension, as {@code torch.nn.Softmax(dim=-1)}. */
+/** Softmax over the last dimension, as {@code torch.nn.Softmax(dim=-1)}; one fused pass per row each way. */
 public class Softmax extends Module {
     private INDArray output2d;
+    private INDArray gradInput2d;
     private long[] shape;
 
     @Override
@@ -13,16 +13,16 @@ public class Softmax extends Module {
         shape = x.shape();
         long d = x.size(x.rank() - 1);
         INDArray x2 = Tensors.contiguous(x).reshape('c', x.length() / d, d);
-        // subtract the row max for stability, exp, normalise
-        INDArray e = Transforms.exp(x2.subColumnVector(x2.max(1).reshape(-1, 1)), false);
-        output2d = e.diviColumnVector(e.sum(1).reshape(-1, 1));
+        output2d = Tensors.reuse(output2d, x.dataType(), x2.shape());
+        RowKernels.softmaxForward(x2, output2d);
         return output2d.reshape(shape);
     }
 
     @Override
     public INDArray backward(INDArray gradOutput) {
         INDArray g = Tensors.contiguous(gradOutput).reshape('c', output2d.size(0), output2d.size(1));
-        INDArray dot = g.mul(output2d).sum(1).reshape(-1, 1);
-        return g.subColumnVector(dot).muli(output2d).reshape(shape);
+        gradInput2d = Tensors.reuse(gradInput2d, output2d.dataType(), output2d.shape());
+        RowKernels.softmaxBackward(g.castTo(output2d.dataType()), output2d, gradInput2d);
+        return gradInput2d.reshape(shape);
     }
 }

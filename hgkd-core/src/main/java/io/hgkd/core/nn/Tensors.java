@@ -33,9 +33,12 @@ public final class Tensors {
         Nd4j.exec(op);
     }
 
-    /** A contiguous c-order version of {@code x} (itself when it already is one). */
+    /**
+     * A dense c-order version of {@code x}: itself when its elements already lie densely in c order from its offset
+     * (reshapes of dense arrays are "views" to ND4J but need no copy), else a copy.
+     */
     public static INDArray contiguous(INDArray x) {
-        return x.ordering() == 'c' && !x.isView() ? x : x.dup('c');
+        return x.ordering() == 'c' && RowKernels.isDense(x) ? x : x.dup('c');
     }
 
     /** The shape as a string, for error messages. */

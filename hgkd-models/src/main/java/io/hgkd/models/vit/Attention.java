@@ -3,6 +3,7 @@ package io.hgkd.models.vit;
 import io.hgkd.core.nn.Dropout;
 import io.hgkd.core.nn.Linear;
 import io.hgkd.core.nn.Module;
+import io.hgkd.core.nn.RowKernels;
 import io.hgkd.core.nn.Tensors;
 import org.apache.commons.math3.random.RandomGenerator;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -17,9 +18,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Layout as timm ({@code reshape(B, N, 3, H, hd)}): rows {@code 0..D-1} of {@code qkv.weight} produce q,
  * {@code D..2D-1} k and {@code 2D..3D-1} v; inside each, head h owns rows {@code h*hd .. (h+1)*hd-1}. Input and output
- * are {@code (B, N, D)}. Forward and backward run one {@code Nd4j.gemm} per (sample, head) (faster than ND4J's batched
- * matmul op), reading q, k, v and the context gradient as strided column blocks in place; the softmax runs in place
- * over all heads at once.
+ * are {@code (B, N, D)}. Short sequences run the attention core in {@link AttentionKernel} (Java loops, no GEMM call
+ * per pair). Longer ones run one {@code Nd4j.gemm} per (sample, head) (faster than ND4J's batched matmul op), reading
+ * q, k, v and the context gradient as strided column blocks in place; the softmax runs in place over all heads at once.
  */
 public class Attention extends Module {
     private final int dim;
@@ -41,6 +42,9 @@ public class Attention extends Module {
     private INDArray gradProbs;
     private INDArray gradQkvh; // (3*B*H, N, hd): dq for all (b, h), then dk, then dv
     private INDArray gradQkv;  // (B, N, 3D)
+    private boolean javaCore;  // the last forward ran the attention core in AttentionKernel
+    /** Largest {@code N * N * hd} that runs in {@link AttentionKernel}; tests set it to force either path. */
+    long javaCoreMaxWork = AttentionKernel.MAX_WORK;
     private final ViewCache qkvViews = new ViewCache();
     private final ViewCache attnViews = new ViewCache();
     private final ViewCache probsViews = new ViewCache();
@@ -126,6 +130,11 @@ public class Attention extends Module {
                 new INDArray[] {out.reshape('c', b, n, heads, hd)}, 0, 2, 1, 3);
     }
 
+    /** Whether the attention core of a sequence this long runs in {@link AttentionKernel} rather than GEMM calls. */
+    private boolean useJavaCore(long nTok, DataType type) {
+        return nTok * nTok * headDim <= javaCoreMaxWork && (type == DataType.FLOAT || type == DataType.DOUBLE);
+    }
+
     /** @param x (B, N, D); @return (B, N, D) */
     @Override
     public INDArray forward(INDArray x) {
@@ -139,8 +148,16 @@ public class Attention extends Module {
         long bh = batch * numHeads;
         int n = (int) bh;
         qkvOut = qkv.forward(x).reshape('c', batch * tokens, 3L * dim);
-        INDArray[] qv = qkvViews.get(qkvOut, m -> headBlocks(m, batch, tokens, 3));
         attn = Tensors.reuse(attn, type, bh, tokens, tokens);
+        ctx = Tensors.reuse(ctx, type, batch, tokens, dim);
+        javaCore = useJavaCore(tokens, type) && !(attnDrop.isTraining() && attnDrop.p() > 0);
+        if (javaCore) {
+            AttentionKernel.forward(qkvOut, attn, ctx.reshape('c', batch * tokens, dim), (int) batch, (int) tokens,
+                    numHeads, headDim, scale);
+            probs = attnDrop.forward(attn);
+            return projDrop.forward(proj.forward(ctx));
+        }
+        INDArray[] qv = qkvViews.get(qkvOut, m -> headBlocks(m, batch, tokens, 3));
         INDArray[] av = attnViews.get(attn, ViewCache::slices);
         for (int i = 0; i < n; i++) {
             Nd4j.gemm(qv[i], qv[n + i], av[i], false, true, scale, 0.0);
@@ -153,7 +170,6 @@ public class Attention extends Module {
         for (int i = 0; i < n; i++) {
             Nd4j.gemm(pv[i], qv[2 * n + i], cv[i], false, false, 1.0, 0.0);
         }
-        ctx = Tensors.reuse(ctx, type, batch, tokens, dim);
         mergeHeads(ctxh, ctx, batch, tokens, numHeads, headDim);
         return projDrop.forward(proj.forward(ctx));
     }
@@ -169,6 +185,12 @@ public class Attention extends Module {
         int n = (int) bh;
         INDArray gctx = Tensors.contiguous(proj.backward(projDrop.backward(gradOutput)))
                 .reshape('c', batch * tokens, dim);
+        gradQkv = Tensors.reuse(gradQkv, type, batch, tokens, 3L * dim);
+        if (javaCore) {
+            AttentionKernel.backward(qkvOut, attn, gctx, gradQkv.reshape('c', batch * tokens, 3L * dim), (int) batch,
+                    (int) tokens, numHeads, headDim, scale);
+            return qkv.backward(gradQkv);
+        }
         gradProbs = Tensors.reuse(gradProbs, type, bh, tokens, tokens);
         gradQkvh = Tensors.reuse(gradQkvh, type, 3 * bh, tokens, headDim);
         INDArray[] qv = qkvViews.get(qkvOut, m -> headBlocks(m, batch, tokens, 3));
@@ -184,14 +206,12 @@ public class Attention extends Module {
         INDArray gScores = attnDrop.backward(gradProbs);
         INDArray g2 = gScores.reshape('c', bh * tokens, tokens);
         INDArray a2 = attn.reshape('c', bh * tokens, tokens);
-        INDArray dot = g2.mul(a2).sum(1).reshape(-1, 1);
-        g2.subiColumnVector(dot).muli(a2);
+        RowKernels.softmaxBackward(g2, a2, g2);
         INDArray[] gsv = gScores == gradProbs ? gpv : gradScoresViews.get(gScores, ViewCache::slices);
         for (int i = 0; i < n; i++) {
             Nd4j.gemm(gsv[i], qv[n + i], gqv[i], false, false, scale, 0.0);  // dQ = scale dS K
             Nd4j.gemm(gsv[i], qv[i], gqv[n + i], true, false, scale, 0.0);   // dK = scale dS^T Q
         }
-        gradQkv = Tensors.reuse(gradQkv, type, batch, tokens, 3L * dim);
         Tensors.exec("permute", new INDArray[] {gradQkvh.reshape('c', 3, batch, numHeads, tokens, headDim)},
                 new INDArray[] {gradQkv.reshape('c', batch, tokens, 3, numHeads, headDim)}, 1, 3, 0, 2, 4);
         return qkv.backward(gradQkv);
@@ -199,32 +219,38 @@ public class Attention extends Module {
 
     /**
      * Forward without keeping anything for backward: reads {@code x2d} (B*N, D), writes the result into the scratch
-     * buffer {@code "attn_out"} and returns it. Attention scores are held for one sample at a time.
+     * buffer {@code "attn_out"} and returns it. Through GEMM the attention scores are held for one sample at a time;
+     * short sequences run in {@link AttentionKernel}.
      */
     INDArray forwardNoGrad(INDArray x2d, long b, long nTok, Scratch s) {
         DataType type = x2d.dataType();
         long rows = b * nTok;
         INDArray q = s.get("qkv", type, rows, 3L * dim);
         Scratch.linear(x2d, qkv, q);
-        INDArray scores = s.get("scores", type, numHeads, nTok, nTok);
-        INDArray ch = s.get("ctxh", type, b * numHeads, nTok, headDim);
-        INDArray[] qv = s.views("qkv", m -> headBlocks(m, b, nTok, 3));
-        INDArray[] sv = s.views("scores", ViewCache::slices);
-        INDArray[] cv = s.views("ctxh", ViewCache::slices);
-        int n = (int) (b * numHeads);
-        for (int sample = 0; sample < b; sample++) {
-            for (int h = 0; h < numHeads; h++) {
-                int i = sample * numHeads + h;
-                Nd4j.gemm(qv[i], qv[n + i], sv[h], false, true, scale, 0.0);
-            }
-            Nd4j.exec(new SoftMax(scores, scores, -1));
-            for (int h = 0; h < numHeads; h++) {
-                int i = sample * numHeads + h;
-                Nd4j.gemm(sv[h], qv[2 * n + i], cv[i], false, false, 1.0, 0.0);
-            }
-        }
         INDArray c = s.get("ctx", type, rows, dim);
-        mergeHeads(ch, c, b, nTok, numHeads, headDim);
+        if (useJavaCore(nTok, type)) {
+            INDArray probs = s.get("scores_all", type, b * numHeads, nTok, nTok);
+            AttentionKernel.forward(q, probs, c, (int) b, (int) nTok, numHeads, headDim, scale);
+        } else {
+            INDArray scores = s.get("scores", type, numHeads, nTok, nTok);
+            INDArray ch = s.get("ctxh", type, b * numHeads, nTok, headDim);
+            INDArray[] qv = s.views("qkv", m -> headBlocks(m, b, nTok, 3));
+            INDArray[] sv = s.views("scores", ViewCache::slices);
+            INDArray[] cv = s.views("ctxh", ViewCache::slices);
+            int n = (int) (b * numHeads);
+            for (int sample = 0; sample < b; sample++) {
+                for (int h = 0; h < numHeads; h++) {
+                    int i = sample * numHeads + h;
+                    Nd4j.gemm(qv[i], qv[n + i], sv[h], false, true, scale, 0.0);
+                }
+                Nd4j.exec(new SoftMax(scores, scores, -1));
+                for (int h = 0; h < numHeads; h++) {
+                    int i = sample * numHeads + h;
+                    Nd4j.gemm(sv[h], qv[2 * n + i], cv[i], false, false, 1.0, 0.0);
+                }
+            }
+            mergeHeads(ch, c, b, nTok, numHeads, headDim);
+        }
         INDArray out = s.get("attn_out", type, rows, dim);
         Scratch.linear(c, proj, out);
         return out;

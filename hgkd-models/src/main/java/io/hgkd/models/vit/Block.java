@@ -6,6 +6,8 @@ import io.hgkd.core.nn.Module;
 import io.hgkd.core.nn.Tensors;
 import org.apache.commons.math3.random.RandomGenerator;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * timm's pre-norm transformer {@code Block}:
@@ -73,10 +75,10 @@ public class Block extends Module {
         Tensors.requireRank(x, 3, "Block");
         INDArray a = dropPath1.forward(attn.forward(norm1.forward(x)));
         mid = Tensors.reuse(mid, x.dataType(), x.shape());
-        mid.assign(x).addi(a);
+        Nd4j.exec(new AddOp(x, a, mid));
         INDArray m = dropPath2.forward(mlp.forward(norm2.forward(mid)));
         out = Tensors.reuse(out, x.dataType(), x.shape());
-        out.assign(mid).addi(m);
+        Nd4j.exec(new AddOp(mid, m, out));
         return out;
     }
 

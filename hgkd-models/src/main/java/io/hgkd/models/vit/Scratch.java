@@ -2,6 +2,7 @@ package io.hgkd.models.vit;
 
 import io.hgkd.core.nn.LayerNorm;
 import io.hgkd.core.nn.Linear;
+import io.hgkd.core.nn.RowKernels;
 import io.hgkd.core.nn.Tensors;
 import java.util.HashMap;
 import java.util.Map;
@@ -9,7 +10,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Named buffers shared by all blocks of a no-grad forward pass, plus the forward math of the layers written into
@@ -48,23 +48,22 @@ final class Scratch {
     static void linear(INDArray x2d, Linear lin, INDArray out) {
         Nd4j.gemm(x2d, lin.weight().data(), out, false, true, 1.0, 0.0);
         if (lin.bias() != null) {
-            out.addiRowVector(lin.bias().data());
+            RowKernels.addRowVector(out, lin.bias().data());
         }
     }
 
     /** LayerNorm over the last dimension of 2-D {@code x} into {@code out} (biased variance). */
     static void layerNorm(INDArray x2d, LayerNorm ln, double eps, INDArray out) {
-        INDArray mean = x2d.mean(1).reshape(-1, 1);
-        out.assign(x2d).subiColumnVector(mean);
-        INDArray var = out.mul(out).mean(1).reshape(-1, 1);
-        out.muliColumnVector(Transforms.pow(var.addi(eps), -0.5, false));
-        if (ln.weight() != null) {
-            out.muliRowVector(ln.weight().data()).addiRowVector(ln.bias().data());
-        }
+        RowKernels.layerNormForward(x2d, ln.weight() != null ? ln.weight().data() : null,
+                ln.bias() != null ? ln.bias().data() : null, eps, out, null, null);
     }
 
     /** Exact GELU in place, {@code h = 0.5 h (1 + erf(h / sqrt 2))}, using {@code tmp} of the same shape. */
     static void geluInPlace(INDArray h, INDArray tmp) {
+        if (h.dataType() == DataType.FLOAT && RowKernels.isDense(h)) {
+            RowKernels.geluFloat(h, h);
+            return;
+        }
         tmp.assign(h).muli(INV_SQRT2);
         Nd4j.exec(new Erf(tmp, tmp));
         h.muli(tmp.addi(1.0).muli(0.5));

@@ -50,6 +50,13 @@ class VitGradCheckTest {
     }
 
     @Test
+    void attentionThroughGemm() {
+        Attention a = new Attention(8, 2, true, 0, 0, new MersenneTwister(1));
+        a.javaCoreMaxWork = 0;
+        check(a, TestData.randn(1, 2, 5, 8), 11);
+    }
+
+    @Test
     void attentionWithDropoutOnProbabilitiesAndOutput() {
         MersenneTwister rng = new MersenneTwister(2);
         Attention a = new Attention(8, 2, false, 0.3, 0.2, rng);

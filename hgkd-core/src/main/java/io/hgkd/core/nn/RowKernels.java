@@ -1,0 +1,568 @@
+package io.hgkd.core.nn;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Fused row-wise kernels written as plain Java loops over the native memory of dense c-order arrays (through
+ * {@code data().asNioFloat()} / {@code asNioDouble()}, absolute indices from {@code offset()}). Each kernel makes one
+ * pass over its rows where the equivalent ND4J code makes several broadcast passes and allocates temporaries; rows
+ * are split over a small pool of Java threads when the work is large enough.
+ *
+ * <p>Rows are loaded into {@code double} work arrays, so the same code serves float32 training and the
+ * double-precision gradient checks, and float inputs get double accumulation. Only FLOAT and DOUBLE are supported.
+ */
+public final class RowKernels {
+    /** Threads of the kernels: {@code OMP_NUM_THREADS} when set (as ND4J), else the core count. */
+    public static final int THREADS = threads();
+    /** Below this many elements of work a kernel stays on the calling thread (a hand-off costs microseconds). */
+    public static final long PARALLEL_MIN = 1 << 15;
+    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS - 1,
+            p -> {
+                var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+                t.setDaemon(true);
+                t.setName("hgkd-rowkernels-" + t.getPoolIndex());
+                return t;
+            }, null, false) : null;
+
+    private RowKernels() {
+    }
+
+    private static int threads() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String omp = System.getenv("OMP_NUM_THREADS");
+        if (omp != null) {
+            try {
+                return Math.max(1, Math.min(cores, Integer.parseInt(omp.trim())));
+            } catch (NumberFormatException e) {
+                return cores;
+            }
+        }
+        return cores;
+    }
+
+    /** A body over the index range {@code [start, end)}. */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int start, int end);
+    }
+
+    /** A body over chunk {@code chunk} covering the index range {@code [start, end)}. */
+    @FunctionalInterface
+    public interface ChunkBody {
+        void run(int chunk, int start, int end);
+    }
+
+    /** The number of chunks {@link #parallelFor} splits {@code [0, n)} into for this much work. */
+    public static int chunks(int n, long work) {
+        return POOL == null || work < PARALLEL_MIN ? 1 : Math.max(1, Math.min(THREADS, n));
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} in up to {@link #THREADS} contiguous chunks, the first on the calling thread;
+     * on the calling thread alone when {@code work} (elements touched) is below {@link #PARALLEL_MIN}. Bodies must not
+     * call this method themselves.
+     */
+    public static void parallelFor(int n, long work, RangeBody body) {
+        parallelChunks(n, work, (c, s, e) -> body.run(s, e));
+    }
+
+    /** As {@link #parallelFor}, telling the body its chunk index in {@code [0, chunks(n, work))}. */
+    public static void parallelChunks(int n, long work, ChunkBody body) {
+        int chunks = chunks(n, work);
+        if (chunks <= 1) {
+            body.run(0, 0, n);
+            return;
+        }
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        for (int c = 1; c < chunks; c++) {
+            int chunk = c;
+            int s = (int) ((long) n * c / chunks);
+            int e = (int) ((long) n * (c + 1) / chunks);
+            tasks[c - 1] = POOL.submit(() -> body.run(chunk, s, e));
+        }
+        body.run(0, 0, (int) ((long) n / chunks));
+        for (ForkJoinTask<?> t : tasks) {
+            t.join();
+        }
+    }
+
+    /** True when {@code a} is laid out densely in c order from {@code offset()} (a reshape view counts). */
+    public static boolean isDense(INDArray a) {
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    /** True when every array is FLOAT or DOUBLE, all of one type, and dense. */
+    public static boolean supported(INDArray... arrays) {
+        DataType t = arrays[0].dataType();
+        if (t != DataType.FLOAT && t != DataType.DOUBLE) {
+            return false;
+        }
+        for (INDArray a : arrays) {
+            if (a.dataType() != t || !isDense(a) || a.offset() + a.length() > Integer.MAX_VALUE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Element access to the memory of a dense FLOAT or DOUBLE array: contiguous runs are copied to and from
+     * {@code double[]} work arrays. Safe for concurrent use on disjoint ranges (absolute bulk gets and puts only).
+     */
+    public static final class Buf {
+        private final FloatBuffer f;
+        private final DoubleBuffer d;
+        private final int base;
+
+        public Buf(INDArray a) {
+            if (!isDense(a)) {
+                throw new IllegalArgumentException("RowKernels needs a dense c-order array, got shape "
+                        + Tensors.shape(a) + " strides " + java.util.Arrays.toString(a.stride()));
+            }
+            if (a.dataType() == DataType.FLOAT) {
+                f = a.data().asNioFloat();
+                d = null;
+            } else if (a.dataType() == DataType.DOUBLE) {
+                f = null;
+                d = a.data().asNioDouble();
+            } else {
+                throw new IllegalArgumentException("RowKernels supports FLOAT and DOUBLE, got " + a.dataType());
+            }
+            base = Math.toIntExact(a.offset());
+        }
+
+        /** A float scratch array for {@link #load}/{@link #store} of up to {@code n} elements (null for doubles). */
+        public float[] tmp(int n) {
+            return f != null ? new float[n] : null;
+        }
+
+        /** Copies elements {@code [idx, idx + n)} into {@code dst[off ..]}. */
+        public void load(long idx, double[] dst, int off, int n, float[] tmp) {
+            int i = base + (int) idx;
+            if (f != null) {
+                f.get(i, tmp, 0, n);
+                for (int k = 0; k < n; k++) {
+                    dst[off + k] = tmp[k];
+                }
+            } else {
+                d.get(i, dst, off, n);
+            }
+        }
+
+        /** Copies {@code src[off .. off + n)} to elements {@code [idx, idx + n)}. */
+        public void store(long idx, double[] src, int off, int n, float[] tmp) {
+            int i = base + (int) idx;
+            if (f != null) {
+                for (int k = 0; k < n; k++) {
+                    tmp[k] = (float) src[off + k];
+                }
+                f.put(i, tmp, 0, n);
+            } else {
+                d.put(i, src, off, n);
+            }
+        }
+    }
+
+    /** The whole of a small dense array as doubles. */
+    public static double[] toDoubles(INDArray a) {
+        int n = Math.toIntExact(a.length());
+        double[] out = new double[n];
+        Buf b = new Buf(a);
+        b.load(0, out, 0, n, b.tmp(n));
+        return out;
+    }
+
+    /** Adds {@code v} element-wise into the dense array {@code target}. */
+    public static void addInto(INDArray target, double[] v) {
+        int n = Math.toIntExact(target.length());
+        Buf b = new Buf(target);
+        float[] tmp = b.tmp(n);
+        double[] cur = new double[n];
+        b.load(0, cur, 0, n, tmp);
+        for (int i = 0; i < n; i++) {
+            cur[i] += v[i];
+        }
+        b.store(0, cur, 0, n, tmp);
+    }
+
+    /** Sum of {@code a[off .. off + n)} with four accumulators (a single chain is latency bound). */
+    public static double sum(double[] a, int off, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[off + i];
+            s1 += a[off + i + 1];
+            s2 += a[off + i + 2];
+            s3 += a[off + i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[off + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Dot product of {@code a[ao ..]} and {@code b[bo ..]} over {@code n} elements, four accumulators. */
+    public static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[ao + i] * b[bo + i];
+            s1 += a[ao + i + 1] * b[bo + i + 1];
+            s2 += a[ao + i + 2] * b[bo + i + 2];
+            s3 += a[ao + i + 3] * b[bo + i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[ao + i] * b[bo + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@code y[yo ..] += alpha * x[xo ..]} over {@code n} elements. */
+    public static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] += alpha * x[xo + i];
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- biases
+
+    /** {@code m[r, :] += row} for every row of the dense (rows, cols) {@code m}, in place. */
+    public static void addRowVector(INDArray m, INDArray row) {
+        int rows = (int) m.size(0);
+        int cols = (int) m.size(1);
+        Buf bm = new Buf(m);
+        double[] v = toDoubles(row);
+        parallelFor(rows, (long) rows * cols, (r0, r1) -> {
+            double[] a = new double[cols];
+            float[] tmp = bm.tmp(cols);
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * cols;
+                bm.load(idx, a, 0, cols, tmp);
+                for (int i = 0; i < cols; i++) {
+                    a[i] += v[i];
+                }
+                bm.store(idx, a, 0, cols, tmp);
+            }
+        });
+    }
+
+    /**
+     * Adds the column sums of the dense (rows, cols) {@code m} into {@code target} (cols elements): a bias gradient.
+     * An M = 1 GEMM with a ones row, the usual trick, is slower than this on small widths.
+     */
+    public static void addColumnSums(INDArray m, INDArray target) {
+        int rows = (int) m.size(0);
+        int cols = (int) m.size(1);
+        Buf bm = new Buf(m);
+        long work = (long) rows * cols;
+        double[][] partial = new double[chunks(rows, work)][];
+        parallelChunks(rows, work, (chunk, r0, r1) -> {
+            double[] a = new double[cols];
+            double[] acc = new double[cols];
+            float[] tmp = bm.tmp(cols);
+            for (int r = r0; r < r1; r++) {
+                bm.load((long) r * cols, a, 0, cols, tmp);
+                for (int i = 0; i < cols; i++) {
+                    acc[i] += a[i];
+                }
+            }
+            partial[chunk] = acc;
+        });
+        for (int c = 1; c < partial.length; c++) {
+            axpy(1.0, partial[c], 0, partial[0], 0, cols);
+        }
+        addInto(target, partial[0]);
+    }
+
+    // ------------------------------------------------------------------------------------------------ LayerNorm
+
+    /**
+     * LayerNorm over the rows of {@code x} (rows, dim): {@code out = (x - mean) * rstd * weight + bias}, biased variance.
+     *
+     * @param weight (dim) or null for no affine transform (then {@code bias} is null too)
+     * @param xhat   receives the normalised rows when not null (backward needs them)
+     * @param rstd   receives {@code 1 / sqrt(var + eps)} per row when not null
+     */
+    public static void layerNormForward(INDArray x, INDArray weight, INDArray bias, double eps, INDArray out,
+                                        INDArray xhat, double[] rstd) {
+        int rows = (int) x.size(0);
+        int dim = (int) x.size(1);
+        Buf bx = new Buf(x);
+        Buf bo = new Buf(out);
+        Buf bh = xhat == null ? null : new Buf(xhat);
+        double[] w = weight == null ? null : toDoubles(weight);
+        double[] b = bias == null ? null : toDoubles(bias);
+        parallelFor(rows, (long) rows * dim, (r0, r1) -> {
+            double[] row = new double[dim];
+            double[] y = new double[dim];
+            float[] tmp = bx.tmp(dim);
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * dim;
+                bx.load(idx, row, 0, dim, tmp);
+                double mean = sum(row, 0, dim) / dim;
+                for (int i = 0; i < dim; i++) {
+                    row[i] -= mean;
+                }
+                double rs = 1.0 / Math.sqrt(dot(row, 0, row, 0, dim) / dim + eps);
+                for (int i = 0; i < dim; i++) {
+                    row[i] *= rs;
+                }
+                if (rstd != null) {
+                    rstd[r] = rs;
+                }
+                if (bh != null) {
+                    bh.store(idx, row, 0, dim, tmp);
+                }
+                if (w != null) {
+                    for (int i = 0; i < dim; i++) {
+                        y[i] = row[i] * w[i] + b[i];
+                    }
+                    bo.store(idx, y, 0, dim, tmp);
+                } else {
+                    bo.store(idx, row, 0, dim, tmp);
+                }
+            }
+        });
+    }
+
+    /**
+     * LayerNorm backward: {@code dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))} with
+     * {@code dxhat = g * weight}; adds {@code sum_rows(g * xhat)} into {@code weightGrad} and {@code sum_rows(g)} into
+     * {@code biasGrad} when they are not null. {@code dx} may be {@code g} itself.
+     */
+    public static void layerNormBackward(INDArray g, INDArray xhat, double[] rstd, INDArray weight, INDArray dx,
+                                         INDArray weightGrad, INDArray biasGrad) {
+        int rows = (int) g.size(0);
+        int dim = (int) g.size(1);
+        Buf bg = new Buf(g);
+        Buf bh = new Buf(xhat);
+        Buf bd = new Buf(dx);
+        double[] w = weight == null ? null : toDoubles(weight);
+        boolean paramGrads = weightGrad != null || biasGrad != null;
+        long work = (long) rows * dim;
+        double[][] dw = new double[chunks(rows, work)][];
+        double[][] db = new double[dw.length][];
+        parallelChunks(rows, work, (chunk, r0, r1) -> {
+            double[] gr = new double[dim];
+            double[] hr = new double[dim];
+            double[] dxh = new double[dim];
+            double[] pw = paramGrads ? new double[dim] : null;
+            double[] pb = paramGrads ? new double[dim] : null;
+            float[] tmp = bg.tmp(dim);
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * dim;
+                bg.load(idx, gr, 0, dim, tmp);
+                bh.load(idx, hr, 0, dim, tmp);
+                if (paramGrads) {
+                    for (int i = 0; i < dim; i++) {
+                        pw[i] += gr[i] * hr[i];
+                        pb[i] += gr[i];
+                    }
+                }
+                if (w != null) {
+                    for (int i = 0; i < dim; i++) {
+                        dxh[i] = gr[i] * w[i];
+                    }
+                } else {
+                    System.arraycopy(gr, 0, dxh, 0, dim);
+                }
+                double m1 = sum(dxh, 0, dim) / dim;
+                double m2 = dot(dxh, 0, hr, 0, dim) / dim;
+                double rs = rstd[r];
+                for (int i = 0; i < dim; i++) {
+                    dxh[i] = rs * (dxh[i] - m1 - hr[i] * m2);
+                }
+                bd.store(idx, dxh, 0, dim, tmp);
+            }
+            dw[chunk] = pw;
+            db[chunk] = pb;
+        });
+        if (paramGrads) {
+            double[] sw = new double[dim];
+            double[] sb = new double[dim];
+            for (int c = 0; c < dw.length; c++) {
+                if (dw[c] != null) {
+                    axpy(1.0, dw[c], 0, sw, 0, dim);
+                    axpy(1.0, db[c], 0, sb, 0, dim);
+                }
+            }
+            if (weightGrad != null) {
+                addInto(weightGrad, sw);
+            }
+            if (biasGrad != null) {
+                addInto(biasGrad, sb);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- softmax
+
+    /** Softmax over the rows of {@code x} (rows, cols) into {@code out} ({@code out} may be {@code x}). */
+    public static void softmaxForward(INDArray x, INDArray out) {
+        int rows = (int) x.size(0);
+        int cols = (int) x.size(1);
+        Buf bx = new Buf(x);
+        Buf bo = new Buf(out);
+        parallelFor(rows, (long) rows * cols * 4, (r0, r1) -> {
+            double[] row = new double[cols];
+            float[] tmp = bx.tmp(cols);
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * cols;
+                bx.load(idx, row, 0, cols, tmp);
+                softmaxInPlace(row, 0, cols);
+                bo.store(idx, row, 0, cols, tmp);
+            }
+        });
+    }
+
+    /** Softmax of {@code a[off .. off + n)} in place (max subtracted first). */
+    public static void softmaxInPlace(double[] a, int off, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, a[off + i]);
+        }
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            double e = Math.exp(a[off + i] - max);
+            a[off + i] = e;
+            s += e;
+        }
+        double inv = 1.0 / s;
+        for (int i = 0; i < n; i++) {
+            a[off + i] *= inv;
+        }
+    }
+
+    /**
+     * Softmax backward over rows: {@code dx = p (g - sum(g p))} with {@code p} the softmax output; {@code dx} may be
+     * {@code g}.
+     */
+    public static void softmaxBackward(INDArray g, INDArray p, INDArray dx) {
+        int rows = (int) g.size(0);
+        int cols = (int) g.size(1);
+        Buf bg = new Buf(g);
+        Buf bp = new Buf(p);
+        Buf bd = new Buf(dx);
+        parallelFor(rows, (long) rows * cols, (r0, r1) -> {
+            double[] gr = new double[cols];
+            double[] pr = new double[cols];
+            float[] tmp = bg.tmp(cols);
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * cols;
+                bg.load(idx, gr, 0, cols, tmp);
+                bp.load(idx, pr, 0, cols, tmp);
+                double dot = dot(gr, 0, pr, 0, cols);
+                for (int i = 0; i < cols; i++) {
+                    gr[i] = pr[i] * (gr[i] - dot);
+                }
+                bd.store(idx, gr, 0, cols, tmp);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------- GELU
+
+    private static final int GELU_BLOCK = 2048;
+    private static final float INV_SQRT2 = (float) (1.0 / Math.sqrt(2.0));
+    private static final float INV_SQRT_2PI = (float) (1.0 / Math.sqrt(2.0 * Math.PI));
+
+    /**
+     * erf in float precision: a rational approximation on {@code x} clamped to [-4, 4] (outside, erf is +-1 in
+     * float), the one Eigen and XLA use for float erf. Branch-free so that loops over it vectorise.
+     */
+    static float erf(float a) {
+        float x = Math.max(-4f, Math.min(4f, a));
+        float x2 = x * x;
+        float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+        p = x2 * p + -2.10102402082508e-06f;
+        p = x2 * p + -5.69250639462346e-05f;
+        p = x2 * p + -7.34990630326855e-04f;
+        p = x2 * p + -2.95459980854025e-03f;
+        p = x2 * p + -1.60960333262415e-02f;
+        p = x * p;
+        float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+        q = x2 * q + -1.68282697438203e-03f;
+        q = x2 * q + -7.37332916720468e-03f;
+        q = x2 * q + -1.42647390514189e-02f;
+        return p / q;
+    }
+
+    /** Exact (erf) GELU of a dense FLOAT array into {@code out} (may be {@code x}). */
+    public static void geluFloat(INDArray x, INDArray out) {
+        requireFloat(x, out);
+        int n = Math.toIntExact(x.length());
+        FloatBuffer fx = x.data().asNioFloat();
+        FloatBuffer fo = out.data().asNioFloat();
+        int bx = Math.toIntExact(x.offset());
+        int bo = Math.toIntExact(out.offset());
+        int blocks = (n + GELU_BLOCK - 1) / GELU_BLOCK;
+        parallelFor(blocks, n * 4L, (k0, k1) -> {
+            float[] v = new float[GELU_BLOCK];
+            for (int k = k0; k < k1; k++) {
+                int s = k * GELU_BLOCK;
+                int len = Math.min(GELU_BLOCK, n - s);
+                fx.get(bx + s, v, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float t = v[i];
+                    v[i] = 0.5f * t * (1f + erf(t * INV_SQRT2));
+                }
+                fo.put(bo + s, v, 0, len);
+            }
+        });
+    }
+
+    /**
+     * GELU backward for dense FLOAT arrays: {@code out = g * (Phi(x) + x phi(x))}; {@code out} may be {@code g}.
+     */
+    public static void geluBackwardFloat(INDArray x, INDArray g, INDArray out) {
+        requireFloat(x, g, out);
+        int n = Math.toIntExact(x.length());
+        FloatBuffer fx = x.data().asNioFloat();
+        FloatBuffer fg = g.data().asNioFloat();
+        FloatBuffer fo = out.data().asNioFloat();
+        int bx = Math.toIntExact(x.offset());
+        int bg = Math.toIntExact(g.offset());
+        int bo = Math.toIntExact(out.offset());
+        int blocks = (n + GELU_BLOCK - 1) / GELU_BLOCK;
+        parallelFor(blocks, n * 4L, (k0, k1) -> {
+            float[] v = new float[GELU_BLOCK];
+            float[] gv = new float[GELU_BLOCK];
+            for (int k = k0; k < k1; k++) {
+                int s = k * GELU_BLOCK;
+                int len = Math.min(GELU_BLOCK, n - s);
+                fx.get(bx + s, v, 0, len);
+                fg.get(bg + s, gv, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float t = v[i];
+                    float cdf = 0.5f * (1f + erf(t * INV_SQRT2));
+                    float pdf = (float) Math.exp(-0.5 * t * t) * INV_SQRT_2PI;
+                    gv[i] *= cdf + t * pdf;
+                }
+                fo.put(bo + s, gv, 0, len);
+            }
+        });
+    }
+
+    private static void requireFloat(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a.dataType() != DataType.FLOAT || !isDense(a)) {
+                throw new IllegalArgumentException("float GELU kernel needs dense FLOAT arrays, got " + a.dataType()
+                        + " " + Tensors.shape(a));
+            }
+        }
+    }
+}
