@@ -363,6 +363,73 @@ public final class ChannelKernels {
         });
     }
 
+    /**
+     * {@code out = where(active, x, values[c])}: {@code x} at kept positions, the per-channel {@code values} at the
+     * others (SparK's mask-token fill).
+     */
+    public static void fillInactive(INDArray x, Positions pos, double[] values, INDArray out) {
+        Buf xb = buf(x);
+        Buf ob = buf(out);
+        int plane = pos.plane();
+        int chw = pos.channels() * plane;
+        int[] on = pos.active();
+        int[] off = pos.inactive();
+        forChannels(pos.channels(), c -> {
+            int base = c * plane;
+            if (on == null) {
+                for (int b = 0; b < pos.batch(); b++) {
+                    int o = b * chw + base;
+                    for (int i = o; i < o + plane; i++) {
+                        ob.set(i, xb.get(i));
+                    }
+                }
+                return;
+            }
+            for (int o : on) {
+                ob.set(o + base, xb.get(o + base));
+            }
+            double v = values[c];
+            for (int o : off) {
+                ob.set(o + base, v);
+            }
+        });
+    }
+
+    /**
+     * Backward of {@link #fillInactive}: {@code gx = g} at kept positions and 0 elsewhere; {@code sums[c]} receives
+     * the sum of {@code g} over the other positions (the gradient of {@code values[c]}).
+     */
+    public static void splitInactive(INDArray g, Positions pos, INDArray gx, double[] sums) {
+        Buf gb = buf(g);
+        Buf ob = buf(gx);
+        int plane = pos.plane();
+        int chw = pos.channels() * plane;
+        int[] on = pos.active();
+        int[] off = pos.inactive();
+        forChannels(pos.channels(), c -> {
+            int base = c * plane;
+            if (on == null) {
+                for (int b = 0; b < pos.batch(); b++) {
+                    int o = b * chw + base;
+                    for (int i = o; i < o + plane; i++) {
+                        ob.set(i, gb.get(i));
+                    }
+                }
+                sums[c] = 0;
+                return;
+            }
+            for (int o : on) {
+                ob.set(o + base, gb.get(o + base));
+            }
+            double s = 0;
+            for (int o : off) {
+                s += gb.get(o + base);
+                ob.set(o + base, 0.0);
+            }
+            sums[c] = s;
+        });
+    }
+
     /** Copies a rank-1 FLOAT/DOUBLE array into a new double array. */
     public static double[] toDoubles(INDArray v) {
         Buf b = buf(Tensors.contiguous(v));

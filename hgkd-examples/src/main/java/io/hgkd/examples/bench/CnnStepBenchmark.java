@@ -31,7 +31,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>{@code spark_small_resnet18}: the Fashion-MNIST student (small-stem ResNet-18, decoder 256, pixel head,
  *       feature head 8/192), 32 px, batch 128, mask ratio 0.6 on the 4x4 grid.</li>
  * </ul>
- * Prints per-case median, min and max in ms to stderr and one line per case to stdout.
+ * Prints per-case median, min and max wall time in ms, and the median process CPU time per step (all threads; a
+ * steadier measure than wall time on a shared machine), to stderr and one line per case to stdout.
  */
 public final class CnnStepBenchmark {
     private CnnStepBenchmark() {
@@ -64,10 +65,13 @@ public final class CnnStepBenchmark {
                         .withStem(ResNetConfig.Stem.SMALL).withZeroInitLast(false), 32, 256, true, 8, 192), 128);
                 default -> throw new IllegalArgumentException("unknown case " + c);
             };
-            double[] t = time(step, warmup, reps);
-            System.err.printf(Locale.ROOT, "%-22s median %8.1f ms (min %.1f, max %.1f) all %s%n", c, median(t),
-                    t[0], t[t.length - 1], Arrays.toString(Arrays.stream(t).map(v -> Math.round(v)).toArray()));
-            System.out.printf(Locale.ROOT, "%s %.1f %.1f %.1f%n", c, median(t), t[0], t[t.length - 1]);
+            double[] cpu = new double[reps];
+            double[] t = time(step, warmup, reps, cpu);
+            System.err.printf(Locale.ROOT, "%-22s median %8.1f ms (min %.1f, max %.1f) all %s, cpu median %.1f ms%n",
+                    c, median(t), t[0], t[t.length - 1],
+                    Arrays.toString(Arrays.stream(t).map(v -> Math.round(v)).toArray()), median(cpu));
+            System.out.printf(Locale.ROOT, "%s %.1f %.1f %.1f %.1f%n", c, median(t), t[0], t[t.length - 1],
+                    median(cpu));
         }
     }
 
@@ -136,17 +140,22 @@ public final class CnnStepBenchmark {
         return Nd4j.create(v, shape, 'c');
     }
 
-    private static double[] time(Runnable fn, int warmup, int reps) {
+    private static double[] time(Runnable fn, int warmup, int reps, double[] cpu) {
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int i = 0; i < warmup; i++) {
             fn.run();
         }
         double[] ts = new double[reps];
         for (int i = 0; i < reps; i++) {
+            long c0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             fn.run();
             ts[i] = (System.nanoTime() - t0) / 1e6;
+            cpu[i] = (os.getProcessCpuTime() - c0) / 1e6;
         }
         Arrays.sort(ts);
+        Arrays.sort(cpu);
         return ts;
     }
 
