@@ -290,13 +290,15 @@ public final class ChannelKernels {
         int[] on = pos.active();
         int[] off = pos.inactive();
         double n = pos.count();
+        // the gated gradient is kept after pass 1: in gradResidual when there is one, else in dx (as scratch)
+        Buf keep = rb != null ? rb : relu ? db : null;
         forChannels(pos.channels(), c -> {
             int base = c * plane;
             double m = mean[c];
             double r = rstd[c];
             double sg = 0;
             double sgx = 0;
-            // pass 1: the two sums; with relu, gate the gradient once and keep it in gradResidual (or re-gate later)
+            // pass 1: gate the gradient by the activation's derivative; the sums of g and g * (x - mean)
             if (on == null) {
                 for (int b = 0; b < pos.batch(); b++) {
                     int o = b * chw + base;
@@ -305,8 +307,8 @@ public final class ChannelKernels {
                         if (relu && !passes(yb.get(i), cap)) {
                             gi = 0;
                         }
-                        if (rb != null) {
-                            rb.set(i, gi);
+                        if (keep != null) {
+                            keep.set(i, gi);
                         }
                         sg += gi;
                         sgx += gi * (xb.get(i) - m);
@@ -319,8 +321,8 @@ public final class ChannelKernels {
                     if (relu && !passes(yb.get(i), cap)) {
                         gi = 0;
                     }
-                    if (rb != null) {
-                        rb.set(i, gi);
+                    if (keep != null) {
+                        keep.set(i, gi);
                     }
                     sg += gi;
                     sgx += gi * (xb.get(i) - m);
@@ -333,25 +335,18 @@ public final class ChannelKernels {
             double mg = batchStats ? sg / n : 0;
             double mgx = batchStats ? sgx / n : 0;
             // pass 2: dx = k * (g - mg - x_hat * mgx)
+            Buf src = keep != null ? keep : gb;
             if (on == null) {
                 for (int b = 0; b < pos.batch(); b++) {
                     int o = b * chw + base;
                     for (int i = o; i < o + plane; i++) {
-                        double gi = rb != null ? rb.get(i) : gb.get(i);
-                        if (relu && rb == null && !passes(yb.get(i), cap)) {
-                            gi = 0;
-                        }
-                        db.set(i, k * (gi - mg - (xb.get(i) - m) * r * mgx));
+                        db.set(i, k * (src.get(i) - mg - (xb.get(i) - m) * r * mgx));
                     }
                 }
             } else {
                 for (int o : on) {
                     int i = o + base;
-                    double gi = rb != null ? rb.get(i) : gb.get(i);
-                    if (relu && rb == null && !passes(yb.get(i), cap)) {
-                        gi = 0;
-                    }
-                    db.set(i, k * (gi - mg - (xb.get(i) - m) * r * mgx));
+                    db.set(i, k * (src.get(i) - mg - (xb.get(i) - m) * r * mgx));
                 }
                 for (int o : off) {
                     db.set(o + base, 0.0);

@@ -23,6 +23,8 @@ import java.util.Map;
 import org.apache.commons.math3.random.MersenneTwister;
 import org.apache.commons.math3.random.RandomGenerator;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * timm/torchvision ResNet built from SparK's sparse twins: the same model runs dense (mask {@code null}) and sparse
@@ -53,6 +55,7 @@ public class ResNet extends Module implements SparseModule {
     private final Linear fc;
 
     private ActiveMask lastMask;
+    private final INDArray[] gradSums = new INDArray[4];
     private boolean lastWasFeatures;
 
     /** Builds and initialises the model described by {@code config}. */
@@ -202,8 +205,12 @@ public class ResNet extends Module implements SparseModule {
         INDArray g = null;
         for (int s = top; s >= 0; s--) {
             INDArray gs = grads.get(s);
-            if (gs != null) {
-                g = g == null ? gs : g.add(gs);
+            if (gs != null && g != null) {
+                gradSums[s] = Tensors.reuse(gradSums[s], g.dataType(), g.shape());
+                Nd4j.exec(new AddOp(g, gs, gradSums[s]));
+                g = gradSums[s];
+            } else if (gs != null) {
+                g = gs;
             }
             g = stages.get(s).backward(g);
         }
