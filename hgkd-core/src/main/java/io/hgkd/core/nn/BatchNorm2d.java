@@ -171,13 +171,11 @@ public class BatchNorm2d extends Module {
         gamma = ChannelKernels.toDoubles(weight().data());
         double[] beta = ChannelKernels.toDoubles(bias().data());
         double[] scale = new double[channels];
-        double[] shift = new double[channels];
         for (int c = 0; c < channels; c++) {
             scale[c] = gamma[c] * rstd[c];
-            shift[c] = beta[c] - mean[c] * scale[c];
         }
         output = Tensors.reuse(output, dt, x.shape());
-        ChannelKernels.affine(input, positions, scale, shift,
+        ChannelKernels.affine(input, positions, mean, scale, beta,
                 residual == null ? null : Tensors.contiguous(residual.castTo(dt)), act.cap, output);
         return output;
     }

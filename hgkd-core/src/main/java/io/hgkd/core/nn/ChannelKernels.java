@@ -205,13 +205,15 @@ public final class ChannelKernels {
     }
 
     /**
-     * {@code y = act(x * scale[c] + shift[c] (+ residual))} at kept positions and 0 elsewhere.
+     * {@code y = act((x - center[c]) * scale[c] + shift[c] (+ residual))} at kept positions and 0 elsewhere (centring
+     * first, rather than folding the mean into the shift, keeps the rounding of a plain BN).
      *
      * @param residual null, or an array of the shape of {@code x} added before the activation
      * @param cap      the activation: NaN for none, otherwise {@code act(v) = min(max(v, 0), cap)}, i.e. ReLU for
      *                 {@code +Infinity} and ReLU6 for 6
      */
-    public static void affine(INDArray x, Positions pos, double[] scale, double[] shift, INDArray residual,
+    public static void affine(INDArray x, Positions pos, double[] center, double[] scale, double[] shift,
+                              INDArray residual,
                               double cap, INDArray y) {
         boolean act = !Double.isNaN(cap);
         Buf xb = buf(x);
@@ -223,13 +225,14 @@ public final class ChannelKernels {
         int[] off = pos.inactive();
         forChannels(pos.channels(), c -> {
             int base = c * plane;
+            double m = center[c];
             double a = scale[c];
             double s = shift[c];
             if (on == null) {
                 for (int b = 0; b < pos.batch(); b++) {
                     int o = b * chw + base;
                     for (int i = o; i < o + plane; i++) {
-                        double v = xb.get(i) * a + s;
+                        double v = (xb.get(i) - m) * a + s;
                         if (rb != null) {
                             v += rb.get(i);
                         }
@@ -239,7 +242,7 @@ public final class ChannelKernels {
             } else {
                 for (int o : on) {
                     int i = o + base;
-                    double v = xb.get(i) * a + s;
+                    double v = (xb.get(i) - m) * a + s;
                     if (rb != null) {
                         v += rb.get(i);
                     }
