@@ -2,13 +2,7 @@ package io.hgkd.core.nn;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Batch normalisation over NCHW input, as {@code torch.nn.BatchNorm2d}: affine {@code weight}/{@code bias}, buffers
@@ -19,25 +13,28 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * then use the active positions only and inactive outputs are exactly 0. This is SparK's {@code SparseBatchNorm2d}
  * (BN1d over the gathered active positions), exposed to {@code io.hgkd.core.sparse}.
  *
- * <p>All full-size arrays (normalised input, output, input gradient, scratch) are reused across calls of the same
- * shape; per-channel work uses libnd4j broadcast ops writing into those buffers.
+ * <p>Forward and backward run as fused per-channel passes ({@link ChannelKernels}); inactive positions are skipped.
+ * The output and gradient arrays are reused across calls of the same shape. The input is kept (not copied) for the
+ * backward pass, as {@link Conv2d} keeps its input: do not modify it in between.
  */
 public class BatchNorm2d extends Module {
-    private static final int[] CHANNEL_DIM = {1};
-    private static final int[] POSITION_DIMS = {0, 2, 3};
-
     private final int channels;
     private final double eps;
     private final double momentum;
 
-    private INDArray mask3;
-    private INDArray xhat;
-    private INDArray rstd;
-    private double count;
+    private INDArray input;
+    private ChannelKernels.Positions positions;
+    private double[] mean;
+    private double[] rstd;
+    private double[] gamma;
     private boolean lastTraining;
+    private Act lastAct = Act.NONE;
+    private boolean lastResidual;
     private INDArray output;
-    private INDArray scratch;
     private INDArray gradInput;
+    private INDArray residualGrad;
+    private INDArray dGamma;
+    private INDArray dBeta;
 
     /** {@code BatchNorm2d(channels)} with eps 1e-5 and momentum 0.1. */
     public BatchNorm2d(int channels) {
@@ -94,6 +91,35 @@ public class BatchNorm2d extends Module {
      * statistics and inactive outputs are 0.
      */
     public INDArray forward(INDArray x, INDArray activeMask) {
+        return forward(x, activeMask, null, Act.NONE);
+    }
+
+    /** An activation fused into the BN's output pass. */
+    public enum Act {
+        /** No activation. */
+        NONE(Double.NaN),
+        /** {@code torch.nn.ReLU}. */
+        RELU(Double.POSITIVE_INFINITY),
+        /** {@code torch.nn.ReLU6}. */
+        RELU6(6.0);
+
+        private final double cap;
+
+        Act(double cap) {
+            this.cap = cap;
+        }
+    }
+
+    /**
+     * {@code act(BN(x) + residual)}, fused into one pass: the BN as {@link #forward(INDArray, INDArray)}, then the
+     * optional residual added and the activation applied; {@link #backward} then takes the gradient of this
+     * output, and {@link #residualGradient()} holds the gradient of {@code residual}. With a mask, inactive outputs
+     * are 0 (the residual is assumed 0 there too, as in a sparse ResNet).
+     *
+     * @param residual null, or an array of the shape of {@code x}
+     * @param act      the activation
+     */
+    public INDArray forward(INDArray x, INDArray activeMask, INDArray residual, Act act) {
         Tensors.requireRank(x, 4, "BatchNorm2d");
         if (x.size(1) != channels) {
             throw new IllegalArgumentException("BatchNorm2d expects " + channels + " channels, got shape "
@@ -104,87 +130,90 @@ public class BatchNorm2d extends Module {
             throw new IllegalArgumentException("BatchNorm2d mask shape " + Tensors.shape(activeMask)
                     + " does not match input " + Tensors.shape(x) + " (expected B x 1 x H x W)");
         }
+        if (residual != null && !java.util.Arrays.equals(residual.shape(), x.shape())) {
+            throw new IllegalArgumentException("BatchNorm2d residual shape " + Tensors.shape(residual)
+                    + " does not match input " + Tensors.shape(x));
+        }
         DataType dt = x.dataType();
-        x = Tensors.contiguous(x);
-        // the mask as (B, H, W) so broadcast ops can apply it along dims 0, 2, 3 of (B, C, H, W)
-        mask3 = activeMask == null ? null
-                : Tensors.contiguous(activeMask.castTo(dt)).reshape('c', x.size(0), x.size(2), x.size(3));
+        input = Tensors.contiguous(x);
+        positions = ChannelKernels.Positions.of(x.shape(), activeMask);
         lastTraining = isTraining();
-        xhat = Tensors.reuse(xhat, dt, x.shape());
+        lastAct = act;
+        lastResidual = residual != null;
+        mean = new double[channels];
+        rstd = new double[channels];
         if (lastTraining) {
-            count = mask3 == null ? (double) x.length() / channels : mask3.sumNumber().doubleValue();
-            if (count <= 1) {
+            int n = positions.count();
+            if (n <= 1) {
                 throw new IllegalArgumentException("BatchNorm2d in training needs more than one (active) value per"
-                        + " channel, got " + (long) count + " for input " + Tensors.shape(x));
+                        + " channel, got " + n + " for input " + Tensors.shape(x));
             }
-            INDArray mean;
-            if (mask3 == null) {
-                mean = x.sum(POSITION_DIMS).divi(count);
-            } else {
-                scratch = Tensors.reuse(scratch, dt, x.shape());
-                Nd4j.exec(new BroadcastMulOp(x, mask3, scratch, POSITION_DIMS));
-                mean = scratch.sum(POSITION_DIMS).divi(count);
+            double[] var = new double[channels];
+            ChannelKernels.moments(input, positions, mean, var);
+            double[] rm = ChannelKernels.toDoubles(runningMean());
+            double[] rv = ChannelKernels.toDoubles(runningVar());
+            for (int c = 0; c < channels; c++) {
+                rstd[c] = 1.0 / Math.sqrt(var[c] + eps);
+                rm[c] = (1 - momentum) * rm[c] + momentum * mean[c];
+                rv[c] = (1 - momentum) * rv[c] + momentum * var[c] * n / (n - 1);
             }
-            Nd4j.exec(new BroadcastSubOp(x, mean, xhat, CHANNEL_DIM));
-            if (mask3 != null) {
-                Nd4j.exec(new BroadcastMulOp(xhat, mask3, xhat, POSITION_DIMS));
-            }
-            scratch = Tensors.reuse(scratch, dt, x.shape());
-            Nd4j.exec(new MulOp(xhat, xhat, scratch));
-            INDArray var = scratch.sum(POSITION_DIMS).divi(count);
-            rstd = Transforms.pow(var.add(eps), -0.5, false);
-            Nd4j.exec(new BroadcastMulOp(xhat, rstd, xhat, CHANNEL_DIM));
-            INDArray rm = runningMean();
-            INDArray rv = runningVar();
-            rm.muli(1 - momentum).addi(mean.castTo(rm.dataType()).muli(momentum));
-            rv.muli(1 - momentum).addi(var.castTo(rv.dataType()).muli(momentum * count / (count - 1)));
+            ChannelKernels.fromDoubles(rm, runningMean());
+            ChannelKernels.fromDoubles(rv, runningVar());
             INDArray nbt = buffer("num_batches_tracked");
             nbt.assign(nbt.getLong(0) + 1);
         } else {
-            rstd = Transforms.pow(runningVar().castTo(dt).add(eps), -0.5, false);
-            Nd4j.exec(new BroadcastSubOp(x, runningMean().castTo(dt), xhat, CHANNEL_DIM));
-            Nd4j.exec(new BroadcastMulOp(xhat, rstd, xhat, CHANNEL_DIM));
-            if (mask3 != null) {
-                Nd4j.exec(new BroadcastMulOp(xhat, mask3, xhat, POSITION_DIMS));
+            mean = ChannelKernels.toDoubles(runningMean());
+            double[] rv = ChannelKernels.toDoubles(runningVar());
+            for (int c = 0; c < channels; c++) {
+                rstd[c] = 1.0 / Math.sqrt(rv[c] + eps);
             }
         }
-        output = Tensors.reuse(output, dt, x.shape());
-        Nd4j.exec(new BroadcastMulOp(xhat, weight().data().castTo(dt), output, CHANNEL_DIM));
-        Nd4j.exec(new BroadcastAddOp(output, bias().data().castTo(dt), output, CHANNEL_DIM));
-        if (mask3 != null) {
-            Nd4j.exec(new BroadcastMulOp(output, mask3, output, POSITION_DIMS));
+        gamma = ChannelKernels.toDoubles(weight().data());
+        double[] beta = ChannelKernels.toDoubles(bias().data());
+        double[] scale = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            scale[c] = gamma[c] * rstd[c];
         }
+        output = Tensors.reuse(output, dt, x.shape());
+        ChannelKernels.affine(input, positions, mean, scale, beta,
+                residual == null ? null : Tensors.contiguous(residual.castTo(dt)), act.cap, output);
         return output;
+    }
+
+    /**
+     * The gradient of the {@code residual} of the last fused {@link #forward(INDArray, INDArray, INDArray, Act)},
+     * valid after {@link #backward}: the incoming gradient times the activation's derivative (a module-owned buffer).
+     */
+    public INDArray residualGradient() {
+        if (!lastResidual) {
+            throw new IllegalStateException("the last BatchNorm2d forward had no residual");
+        }
+        return residualGrad;
     }
 
     @Override
     public INDArray backward(INDArray gradOutput) {
         INDArray g = Tensors.contiguous(gradOutput);
-        DataType dt = g.dataType();
-        scratch = Tensors.reuse(scratch, dt, g.shape());
-        gradInput = Tensors.reuse(gradInput, dt, g.shape());
-        if (mask3 != null) {
-            Nd4j.exec(new BroadcastMulOp(g, mask3, scratch, POSITION_DIMS));
-            g = scratch;
+        DataType dt = input.dataType();
+        if (g.dataType() != dt) {
+            g = g.castTo(dt);
         }
-        INDArray dbeta = g.sum(POSITION_DIMS);
-        Nd4j.exec(new MulOp(g, xhat, gradInput));
-        INDArray dgamma = gradInput.sum(POSITION_DIMS);
-        INDArray scale = weight().data().castTo(dt).mul(rstd);
-        if (lastTraining) {
-            // dx = gamma * rstd * (g - sum(g)/n - xhat * sum(g * xhat)/n), over active positions
-            Nd4j.exec(new BroadcastMulOp(xhat, dgamma.div(count), gradInput, CHANNEL_DIM));
-            Nd4j.exec(new SubOp(g, gradInput, gradInput));
-            Nd4j.exec(new BroadcastSubOp(gradInput, dbeta.div(count), gradInput, CHANNEL_DIM));
-            Nd4j.exec(new BroadcastMulOp(gradInput, scale, gradInput, CHANNEL_DIM));
-            if (mask3 != null) {
-                Nd4j.exec(new BroadcastMulOp(gradInput, mask3, gradInput, POSITION_DIMS));
-            }
-        } else {
-            Nd4j.exec(new BroadcastMulOp(g, scale, gradInput, CHANNEL_DIM));
+        gradInput = Tensors.reuse(gradInput, dt, input.shape());
+        INDArray gRes = null;
+        if (lastResidual) {
+            residualGrad = Tensors.reuse(residualGrad, dt, input.shape());
+            gRes = residualGrad;
         }
-        weight().accumulate(dgamma);
-        bias().accumulate(dbeta);
+        double[] dgamma = new double[channels];
+        double[] dbeta = new double[channels];
+        ChannelKernels.batchNormBackward(input, output, g, positions, mean, rstd, gamma, lastTraining, lastAct.cap,
+                gRes, gradInput, dgamma, dbeta);
+        dGamma = Tensors.reuse(dGamma, weight().data().dataType(), channels);
+        dBeta = Tensors.reuse(dBeta, bias().data().dataType(), channels);
+        ChannelKernels.fromDoubles(dgamma, dGamma);
+        ChannelKernels.fromDoubles(dbeta, dBeta);
+        weight().accumulate(dGamma);
+        bias().accumulate(dBeta);
         return gradInput;
     }
 }

@@ -1,6 +1,8 @@
 package io.hgkd.core.sparse;
 
+import io.hgkd.core.nn.ChannelKernels;
 import io.hgkd.core.nn.Module;
+import io.hgkd.core.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -9,7 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 abstract class OutputMasked<M extends Module> extends Module implements SparseModule {
     protected final M dense;
-    private INDArray mask;
+    private ChannelKernels.Positions positions;
+    private INDArray gradMasked;
 
     OutputMasked(M dense) {
         this.dense = dense;
@@ -28,13 +31,25 @@ abstract class OutputMasked<M extends Module> extends Module implements SparseMo
     @Override
     public INDArray forward(INDArray x, ActiveMask activeMask) {
         INDArray y = dense.forward(x);
-        mask = activeMask == null ? null : activeMask.like(y);
-        return mask == null ? y : y.muli(mask);
+        if (activeMask == null) {
+            positions = null;
+            return y;
+        }
+        y = Tensors.contiguous(y);
+        positions = ChannelKernels.Positions.of(y.shape(), activeMask.like(y));
+        ChannelKernels.fillInactive(y, positions, new double[positions.channels()], y); // in place: y is ours
+        return y;
     }
 
     @Override
     public INDArray backward(INDArray gradOutput) {
-        return dense.backward(mask == null ? gradOutput : gradOutput.mul(mask));
+        if (positions == null) {
+            return dense.backward(gradOutput);
+        }
+        INDArray g = Tensors.contiguous(gradOutput);
+        gradMasked = Tensors.reuse(gradMasked, g.dataType(), g.shape());
+        ChannelKernels.fillInactive(g, positions, new double[positions.channels()], gradMasked);
+        return dense.backward(gradMasked);
     }
 
     @Override

@@ -38,6 +38,14 @@ public class SparseBatchNorm2d extends Module implements SparseModule {
         return dense.forward(x, activeMask == null ? null : activeMask.like(x));
     }
 
+    /**
+     * {@code act(BN(x) + residual)} with the sparse statistics, fused into one output pass, see
+     * {@link BatchNorm2d#forward(INDArray, INDArray, INDArray, BatchNorm2d.Act)}; inactive outputs are 0.
+     */
+    public INDArray forward(INDArray x, ActiveMask activeMask, INDArray residual, BatchNorm2d.Act act) {
+        return dense.forward(x, activeMask == null ? null : activeMask.like(x), residual, act);
+    }
+
     @Override
     public INDArray backward(INDArray gradOutput) {
         return dense.backward(gradOutput);

@@ -1,7 +1,7 @@
 package io.hgkd.models.resnet;
 
 import io.hgkd.core.nn.BatchNorm2d;
-import io.hgkd.core.nn.ReLU;
+import io.hgkd.core.nn.BatchNorm2d.Act;
 import io.hgkd.core.sparse.ActiveMask;
 import io.hgkd.core.sparse.SparseBatchNorm2d;
 import io.hgkd.core.sparse.SparseConv2d;
@@ -10,12 +10,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * timm/torchvision {@code BasicBlock} (ResNet-18/34, expansion 1): conv1 3x3 (stride) - bn1 - ReLU - conv2 3x3 - bn2,
- * then drop path, the shortcut add and ReLU.
+ * then drop path, the shortcut add and ReLU. The ReLUs (timm's {@code act1, act2}, stateless) run fused into the
+ * preceding BN.
  */
 public final class BasicBlock extends ResidualBlock {
     private final SparseConv2d conv1;
     private final SparseBatchNorm2d bn1;
-    private final ReLU act1 = new ReLU();
     private final SparseConv2d conv2;
     private final SparseBatchNorm2d bn2;
 
@@ -29,7 +29,6 @@ public final class BasicBlock extends ResidualBlock {
     public BasicBlock(int inplanes, int planes, int stride, double dropPathRate, RandomGenerator rng) {
         conv1 = registerModule("conv1", conv(inplanes, planes, 3, stride));
         bn1 = registerModule("bn1", bn(planes));
-        registerModule("act1", act1);
         conv2 = registerModule("conv2", conv(planes, planes, 3, 1));
         bn2 = registerModule("bn2", bn(planes));
         registerShortcut(inplanes, planes, stride, dropPathRate, rng, "act2");
@@ -41,16 +40,19 @@ public final class BasicBlock extends ResidualBlock {
     }
 
     @Override
-    INDArray branchForward(INDArray x, ActiveMask mask) {
-        INDArray h = bn1.forward(conv1.forward(x, mask), mask);
-        h = act1.forward(h);
-        return bn2.forward(conv2.forward(h, mask), mask);
+    SparseBatchNorm2d lastSparseBn() {
+        return bn2;
+    }
+
+    @Override
+    INDArray branchForward(INDArray x, ActiveMask mask, INDArray residual) {
+        INDArray h = convBn(conv1, bn1, x, mask, null, Act.RELU);
+        return convBn(conv2, bn2, h, mask, residual, residual == null ? Act.NONE : Act.RELU);
     }
 
     @Override
     INDArray branchBackward(INDArray g) {
-        g = conv2.backward(bn2.backward(g));
-        g = act1.backward(g);
-        return conv1.backward(bn1.backward(g));
+        g = convBnBackward(conv2, bn2, g);
+        return convBnBackward(conv1, bn1, g);
     }
 }

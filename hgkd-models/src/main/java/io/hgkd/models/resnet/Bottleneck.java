@@ -1,7 +1,7 @@
 package io.hgkd.models.resnet;
 
 import io.hgkd.core.nn.BatchNorm2d;
-import io.hgkd.core.nn.ReLU;
+import io.hgkd.core.nn.BatchNorm2d.Act;
 import io.hgkd.core.sparse.ActiveMask;
 import io.hgkd.core.sparse.SparseBatchNorm2d;
 import io.hgkd.core.sparse.SparseConv2d;
@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * timm/torchvision {@code Bottleneck} (ResNet-50/101/152, "ResNet v1.5"): conv1 1x1 - bn1 - ReLU - conv2 3x3 with the
- * stride - bn2 - ReLU - conv3 1x1 to {@code 4 * planes} - bn3, then drop path, the shortcut add and ReLU.
+ * stride - bn2 - ReLU - conv3 1x1 to {@code 4 * planes} - bn3, then drop path, the shortcut add and ReLU. The ReLUs
+ * (timm's {@code act1..act3}, stateless) run fused into the preceding BN.
  */
 public final class Bottleneck extends ResidualBlock {
     /** Output channels per plane. */
@@ -18,10 +19,8 @@ public final class Bottleneck extends ResidualBlock {
 
     private final SparseConv2d conv1;
     private final SparseBatchNorm2d bn1;
-    private final ReLU act1 = new ReLU();
     private final SparseConv2d conv2;
     private final SparseBatchNorm2d bn2;
-    private final ReLU act2 = new ReLU();
     private final SparseConv2d conv3;
     private final SparseBatchNorm2d bn3;
 
@@ -36,10 +35,8 @@ public final class Bottleneck extends ResidualBlock {
         int out = planes * EXPANSION;
         conv1 = registerModule("conv1", conv(inplanes, planes, 1, 1));
         bn1 = registerModule("bn1", bn(planes));
-        registerModule("act1", act1);
         conv2 = registerModule("conv2", conv(planes, planes, 3, stride));
         bn2 = registerModule("bn2", bn(planes));
-        registerModule("act2", act2);
         conv3 = registerModule("conv3", conv(planes, out, 1, 1));
         bn3 = registerModule("bn3", bn(out));
         registerShortcut(inplanes, out, stride, dropPathRate, rng, "act3");
@@ -51,16 +48,21 @@ public final class Bottleneck extends ResidualBlock {
     }
 
     @Override
-    INDArray branchForward(INDArray x, ActiveMask mask) {
-        INDArray h = act1.forward(bn1.forward(conv1.forward(x, mask), mask));
-        h = act2.forward(bn2.forward(conv2.forward(h, mask), mask));
-        return bn3.forward(conv3.forward(h, mask), mask);
+    SparseBatchNorm2d lastSparseBn() {
+        return bn3;
+    }
+
+    @Override
+    INDArray branchForward(INDArray x, ActiveMask mask, INDArray residual) {
+        INDArray h = convBn(conv1, bn1, x, mask, null, Act.RELU);
+        h = convBn(conv2, bn2, h, mask, null, Act.RELU);
+        return convBn(conv3, bn3, h, mask, residual, residual == null ? Act.NONE : Act.RELU);
     }
 
     @Override
     INDArray branchBackward(INDArray g) {
-        g = act2.backward(conv3.backward(bn3.backward(g)));
-        g = act1.backward(conv2.backward(bn2.backward(g)));
-        return conv1.backward(bn1.backward(g));
+        g = convBnBackward(conv3, bn3, g);
+        g = convBnBackward(conv2, bn2, g);
+        return convBnBackward(conv1, bn1, g);
     }
 }

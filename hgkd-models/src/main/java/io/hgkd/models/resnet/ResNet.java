@@ -8,7 +8,6 @@ import io.hgkd.core.nn.Linear;
 import io.hgkd.core.nn.MaxPool2d;
 import io.hgkd.core.nn.Module;
 import io.hgkd.core.nn.Parameter;
-import io.hgkd.core.nn.ReLU;
 import io.hgkd.core.nn.Tensors;
 import io.hgkd.core.sparse.ActiveMask;
 import io.hgkd.core.sparse.SparseBatchNorm2d;
@@ -24,6 +23,8 @@ import java.util.Map;
 import org.apache.commons.math3.random.MersenneTwister;
 import org.apache.commons.math3.random.RandomGenerator;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * timm/torchvision ResNet built from SparK's sparse twins: the same model runs dense (mask {@code null}) and sparse
@@ -48,13 +49,13 @@ public class ResNet extends Module implements SparseModule {
     private final ResNetConfig config;
     private final SparseConv2d conv1;
     private final SparseBatchNorm2d bn1;
-    private final ReLU act1 = new ReLU();
     private final SparseMaxPool2d maxpool;
     private final List<SparseSequential> stages = new ArrayList<>();
     private final GlobalAvgPool2d globalPool = new GlobalAvgPool2d();
     private final Linear fc;
 
     private ActiveMask lastMask;
+    private final INDArray[] gradSums = new INDArray[4];
     private boolean lastWasFeatures;
 
     /** Builds and initialises the model described by {@code config}. */
@@ -66,7 +67,6 @@ public class ResNet extends Module implements SparseModule {
                 ? new SparseConv2d(new Conv2d(config.inChans(), width, 7, 2, 3, false))
                 : new SparseConv2d(new Conv2d(config.inChans(), width, 3, 1, 1, false)));
         bn1 = registerModule("bn1", new SparseBatchNorm2d(new BatchNorm2d(width)));
-        registerModule("act1", act1);
         maxpool = imagenet ? registerModule("maxpool", new SparseMaxPool2d(new MaxPool2d(3, 2, 1))) : null;
 
         RandomGenerator dropRng = new MersenneTwister(config.seed() + 1);
@@ -173,7 +173,7 @@ public class ResNet extends Module implements SparseModule {
         lastMask = mask;
         lastWasFeatures = true;
         INDArray h = mask == null ? x : mask.apply(x);
-        h = act1.forward(bn1.forward(conv1.forward(h, mask), mask));
+        h = ResidualBlock.convBn(conv1, bn1, h, mask, null, BatchNorm2d.Act.RELU); // timm's act1, fused
         if (maxpool != null) {
             h = maxpool.forward(h, mask);
         }
@@ -205,15 +205,19 @@ public class ResNet extends Module implements SparseModule {
         INDArray g = null;
         for (int s = top; s >= 0; s--) {
             INDArray gs = grads.get(s);
-            if (gs != null) {
-                g = g == null ? gs : g.add(gs);
+            if (gs != null && g != null) {
+                gradSums[s] = Tensors.reuse(gradSums[s], g.dataType(), g.shape());
+                Nd4j.exec(new AddOp(g, gs, gradSums[s]));
+                g = gradSums[s];
+            } else if (gs != null) {
+                g = gs;
             }
             g = stages.get(s).backward(g);
         }
         if (maxpool != null) {
             g = maxpool.backward(g);
         }
-        g = conv1.backward(bn1.backward(act1.backward(g)));
+        g = ResidualBlock.convBnBackward(conv1, bn1, g);
         return lastMask == null ? g : lastMask.apply(g);
     }
 

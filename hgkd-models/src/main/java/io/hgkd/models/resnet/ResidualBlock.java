@@ -13,6 +13,8 @@ import io.hgkd.core.sparse.SparseModule;
 import io.hgkd.core.sparse.SparseSequential;
 import org.apache.commons.math3.random.RandomGenerator;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A timm/torchvision residual block: {@code act(drop_path(branch(x)) + shortcut(x))}, where the shortcut is the
@@ -25,6 +27,7 @@ public abstract sealed class ResidualBlock extends Module implements SparseModul
     private DropPath dropPath;
     private final ReLU actOut = new ReLU();
     private INDArray sum;
+    private boolean fused;
     private INDArray gradInput;
 
     /** Builds the sparse conv (no bias, as every ResNet conv) that {@link #registerModule} will name. */
@@ -64,11 +67,35 @@ public abstract sealed class ResidualBlock extends Module implements SparseModul
     /** The last BN of the residual branch ({@code bn2} or {@code bn3}), which timm zero-initialises. */
     public abstract BatchNorm2d lastBn();
 
-    /** The residual branch, ending with its last BN (before drop path). */
-    abstract INDArray branchForward(INDArray x, ActiveMask mask);
+    /** The sparse twin of {@link #lastBn()}. */
+    abstract SparseBatchNorm2d lastSparseBn();
 
-    /** Backward of {@link #branchForward}; returns the gradient with respect to the block input. */
+    /**
+     * The residual branch. With a null {@code residual} it ends with its last BN (before drop path); otherwise the
+     * last BN also adds {@code residual} and applies the block's final ReLU, so it returns the block output.
+     */
+    abstract INDArray branchForward(INDArray x, ActiveMask mask, INDArray residual);
+
+    /**
+     * Backward of {@link #branchForward}; returns the gradient with respect to the block input (with a residual,
+     * {@code lastSparseBn().dense().residualGradient()} then holds the residual's gradient).
+     */
     abstract INDArray branchBackward(INDArray g);
+
+    /**
+     * Conv then sparse BN, with the BN's fused residual and activation. The conv runs without its output mask: the
+     * masked BN reads active positions only and returns a gradient that is 0 at inactive ones, so that mask
+     * multiply (forward and backward) would change nothing.
+     */
+    static INDArray convBn(SparseConv2d conv, SparseBatchNorm2d bn, INDArray x, ActiveMask mask, INDArray residual,
+                           BatchNorm2d.Act act) {
+        return bn.forward(conv.dense().forward(x), mask, residual, act);
+    }
+
+    /** Backward of {@link #convBn}. */
+    static INDArray convBnBackward(SparseConv2d conv, SparseBatchNorm2d bn, INDArray g) {
+        return conv.dense().backward(bn.backward(g));
+    }
 
     @Override
     public final INDArray forward(INDArray x) {
@@ -77,19 +104,32 @@ public abstract sealed class ResidualBlock extends Module implements SparseModul
 
     @Override
     public final INDArray forward(INDArray x, ActiveMask mask) {
-        INDArray h = dropPath.forward(branchForward(x, mask));
         INDArray shortcut = downsample == null ? x : downsample.forward(x, mask);
+        // without an active drop path, add and ReLU run fused in the last BN's output pass
+        fused = !(isTraining() && dropPath.p() > 0);
+        if (fused) {
+            return branchForward(x, mask, shortcut);
+        }
+        INDArray h = dropPath.forward(branchForward(x, mask, null));
         sum = Tensors.reuse(sum, h.dataType(), h.shape());
-        sum.assign(h).addi(shortcut);
+        Nd4j.exec(new AddOp(h, shortcut, sum));
         return actOut.forward(sum);
     }
 
     @Override
     public final INDArray backward(INDArray gradOutput) {
-        INDArray g = actOut.backward(gradOutput);
-        INDArray gBranch = branchBackward(dropPath.backward(g));
+        INDArray gBranch;
+        INDArray g;
+        if (fused) {
+            gBranch = branchBackward(gradOutput);
+            g = lastSparseBn().dense().residualGradient();
+        } else {
+            g = actOut.backward(gradOutput);
+            gBranch = branchBackward(dropPath.backward(g));
+        }
         INDArray gShortcut = downsample == null ? g : downsample.backward(g);
         gradInput = Tensors.reuse(gradInput, gBranch.dataType(), gBranch.shape());
-        return gradInput.assign(gBranch).addi(gShortcut);
+        Nd4j.exec(new AddOp(gBranch, gShortcut, gradInput));
+        return gradInput;
     }
 }

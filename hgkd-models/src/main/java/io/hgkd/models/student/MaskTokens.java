@@ -1,5 +1,6 @@
 package io.hgkd.models.student;
 
+import io.hgkd.core.nn.ChannelKernels;
 import io.hgkd.core.nn.Init;
 import io.hgkd.core.nn.Module;
 import io.hgkd.core.nn.Parameter;
@@ -19,7 +20,9 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class MaskTokens extends Module {
     private final List<Parameter> tokens = new ArrayList<>();
-    private final List<INDArray> active = new ArrayList<>();
+    private final List<ChannelKernels.Positions> active = new ArrayList<>();
+    private final List<INDArray> filled = new ArrayList<>();
+    private final List<INDArray> gradFeature = new ArrayList<>();
 
     /** Tokens for the given channel counts, trunc_normal(0, 0.02) within ±0.02 as SparK. */
     MaskTokens(int[] channels, RandomGenerator rng) {
@@ -28,6 +31,8 @@ final class MaskTokens extends Module {
             Init.truncNormal(t, 0, 0.02, -0.02, 0.02, rng);
             tokens.add(registerParameter(Integer.toString(i), t, true));
             active.add(null);
+            filled.add(null);
+            gradFeature.add(null);
         }
     }
 
@@ -36,23 +41,32 @@ final class MaskTokens extends Module {
     }
 
     /**
-     * {@code where(active, feature, token_i)} as a new array; {@code feature} must be 0 at inactive positions (a
-     * sparse BN output), so this is {@code feature + (1 - active) * token}.
+     * {@code where(active, feature, token_i)} into a buffer of this module (overwritten by the next fill of scale
+     * {@code i}).
      */
     INDArray fill(int i, INDArray feature, ActiveMask mask) {
-        INDArray m = mask.like(feature);
-        active.set(i, m);
-        INDArray token = tokens.get(i).data().castTo(feature.dataType());
-        return feature.mul(m).addi(m.rsub(1.0).mul(token));
+        INDArray x = Tensors.contiguous(feature);
+        ChannelKernels.Positions pos = ChannelKernels.Positions.of(x.shape(), mask.like(x));
+        active.set(i, pos);
+        INDArray out = Tensors.reuse(filled.get(i), x.dataType(), x.shape());
+        filled.set(i, out);
+        ChannelKernels.fillInactive(x, pos, ChannelKernels.toDoubles(tokens.get(i).data()), out);
+        return out;
     }
 
     /** Accumulates the token gradient (the sum over inactive positions) and returns the feature gradient. */
     INDArray backwardFill(int i, INDArray grad) {
-        INDArray m = active.get(i);
-        INDArray gToken = grad.mul(m.rsub(1.0)).sum(0, 2, 3);
+        INDArray g = Tensors.contiguous(grad);
+        ChannelKernels.Positions pos = active.get(i);
+        INDArray gx = Tensors.reuse(gradFeature.get(i), g.dataType(), g.shape());
+        gradFeature.set(i, gx);
+        double[] sums = new double[pos.channels()];
+        ChannelKernels.splitInactive(g, pos, gx, sums);
         Parameter t = tokens.get(i);
-        t.accumulate(gToken.reshape(t.data().shape()).castTo(t.data().dataType()));
-        return grad.mul(m);
+        INDArray gToken = Nd4j.create(t.data().dataType(), t.data().shape());
+        ChannelKernels.fromDoubles(sums, gToken);
+        t.accumulate(gToken);
+        return gx;
     }
 
     /** Always throws: a parameter list has no forward of its own (as {@code torch.nn.ParameterList}). */

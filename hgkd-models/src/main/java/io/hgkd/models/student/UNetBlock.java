@@ -16,6 +16,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class UNetBlock extends Module {
     private final ConvTranspose2d upSample;
     private final Sequential conv;
+    private final Conv2d conv0;
+    private final BatchNorm2d bn1;
+    private final Conv2d conv3;
+    private final BatchNorm2d bn4;
     private final int cin;
     private final int cout;
 
@@ -24,8 +28,11 @@ public final class UNetBlock extends Module {
         this.cin = cin;
         this.cout = cout;
         upSample = registerModule("up_sample", new ConvTranspose2d(cin, cin, 4, 2, 1, true));
-        conv = registerModule("conv", new Sequential(new Conv2d(cin, cin, 3, 1, 1, false), new BatchNorm2d(cin),
-                new ReLU6(), new Conv2d(cin, cout, 3, 1, 1, false), new BatchNorm2d(cout)));
+        conv0 = new Conv2d(cin, cin, 3, 1, 1, false);
+        bn1 = new BatchNorm2d(cin);
+        conv3 = new Conv2d(cin, cout, 3, 1, 1, false);
+        bn4 = new BatchNorm2d(cout);
+        conv = registerModule("conv", new Sequential(conv0, bn1, new ReLU6(), conv3, bn4));
     }
 
     /** Input (and up-sampling) channels. */
@@ -48,13 +55,17 @@ public final class UNetBlock extends Module {
         return conv;
     }
 
+    // conv.2 (ReLU6, stateless) runs fused into conv.1's output pass
     @Override
     public INDArray forward(INDArray x) {
-        return conv.forward(upSample.forward(x));
+        INDArray h = conv0.forward(upSample.forward(x));
+        h = bn1.forward(h, null, null, BatchNorm2d.Act.RELU6);
+        return bn4.forward(conv3.forward(h));
     }
 
     @Override
     public INDArray backward(INDArray gradOutput) {
-        return upSample.backward(conv.backward(gradOutput));
+        INDArray g = conv3.backward(bn4.backward(gradOutput));
+        return upSample.backward(conv0.backward(bn1.backward(g)));
     }
 }

@@ -65,6 +65,17 @@ class ResNetGradCheckTest {
         assertChecked(check(b, TestData.randn(9, 2, 4, 6, 6), 10, PER_TENSOR_BLOCK), 1 + 3 + 6 + 1 + 2);
     }
 
+    @Test
+    void blocksWithActiveDropPathTakeTheUnfusedPath() {
+        // drop path 1e-9 in train mode: the add and ReLU run outside the last BN, yet every sample is kept
+        BasicBlock b = new BasicBlock(3, 4, 2, 1e-9, new MersenneTwister(1));
+        randomizeNorms(b, 2);
+        assertChecked(check(b, TestData.randn(3, 2, 3, 6, 6), 4, PER_TENSOR_BLOCK), 1 + b.namedParameters().size());
+        Bottleneck n = new Bottleneck(4, 2, 1, 1e-9, new MersenneTwister(1));
+        randomizeNorms(n, 8);
+        assertChecked(check(n, TestData.randn(9, 2, 4, 6, 6), 10, PER_TENSOR_BLOCK), 1 + n.namedParameters().size());
+    }
+
     private static ResNetConfig tiny(ResNetConfig.Block block, ResNetConfig.Stem stem) {
         return new ResNetConfig(block, new int[] {1, 1, 1, 1}, 2, 3, stem, 2, 0.0, false, 11);
     }
