@@ -1,5 +1,7 @@
 package io.hgkd.core.optim;
 
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,8 @@ public final class AdamW extends Optimizer {
     private final INDArray[] expAvg;
     private final INDArray[] expAvgSq;
     private final long[] steps;
+    /** Per slot during a step: parameter, gradient, exp_avg, exp_avg_sq buffers of the fused path. */
+    private final FloatBuffer[][] buffers;
 
     /**
      * AdamW hyperparameters ({@code torch.optim.AdamW} arguments).
@@ -78,6 +82,7 @@ public final class AdamW extends Optimizer {
         this.expAvg = new INDArray[n];
         this.expAvgSq = new INDArray[n];
         this.steps = new long[n];
+        this.buffers = new FloatBuffer[n][];
     }
 
     /** The hyperparameters. */
@@ -87,8 +92,8 @@ public final class AdamW extends Optimizer {
 
     @Override
     protected void doStep() {
-        double beta1 = config.beta1();
-        double beta2 = config.beta2();
+        List<Slot> fused = new ArrayList<>();
+        List<Fused.Span> spans = new ArrayList<>();
         for (Slot s : slots()) {
             Parameter p = s.param();
             if (!isActive(p)) {
@@ -100,28 +105,83 @@ public final class AdamW extends Optimizer {
                 expAvgSq[i] = zerosLike(p);
             }
             checkState(s, expAvg[i], "exp_avg");
-            INDArray w = p.data();
-            INDArray g = p.grad();
-            INDArray m = expAvg[i];
-            INDArray v = expAvgSq[i];
-            INDArray t0 = scratch(i, 0);
-            INDArray t1 = scratch(i, 1);
-            double lr = lr(s.group());
-            double wd = weightDecay(s.group());
             long step = ++steps[i];
-
-            if (wd != 0) {
-                w.muli(1 - lr * wd); // torch multiplies by 1 - lr*wd even when it is 1; x*1 == x, so skip it
+            FloatBuffer w = Fused.floats(p.data());
+            FloatBuffer g = Fused.floats(p.grad());
+            FloatBuffer m = Fused.floats(expAvg[i]);
+            FloatBuffer v = Fused.floats(expAvgSq[i]);
+            if (w != null && g != null && m != null && v != null) {
+                buffers[i] = new FloatBuffer[] {w, g, m, v};
+                Fused.split(i, p.data().length(), spans);
+                fused.add(s);
+            } else {
+                updateNd4j(s, step);
             }
-            m.muli(beta1).addi(t0.assign(g).muli(1 - beta1));
-            v.muli(beta2).addi(t0.assign(g).muli(1 - beta2).muli(g)); // torch addcmul: v + (c*g)*g
-            // StrictMath: bit-reproducible on every JVM, so a resumed run recomputes identical scalars
-            double bc1 = 1 - StrictMath.pow(beta1, step);
-            double bc2 = 1 - StrictMath.pow(beta2, step);
-            double stepSize = lr / bc1;
-            Transforms.sqrt(t0.assign(v), false).divi(StrictMath.sqrt(bc2)).addi(config.eps()); // denom
-            w.subi(t1.assign(m).divi(t0).muli(stepSize));
         }
+        Fused.parallel(spans.size(), k -> {
+            Fused.Span sp = spans.get(k);
+            updateFloat(slots().get(sp.slot()), sp.from(), sp.to());
+        });
+        for (Slot s : fused) {
+            buffers[s.index()] = null;
+        }
+    }
+
+    /**
+     * Elements {@code [from, to)} of a FLOAT slot in one pass: the same float32 operations, in the same order, as
+     * {@link #updateNd4j} (an ND4J op with a double scalar rounds the scalar to float first).
+     */
+    private void updateFloat(Slot s, int from, int to) {
+        FloatBuffer[] b = buffers[s.index()];
+        FloatBuffer w = b[0], g = b[1], m = b[2], v = b[3];
+        long step = steps[s.index()];
+        double lr = lr(s.group());
+        double wd = weightDecay(s.group());
+        boolean decay = wd != 0;
+        float keep = (float) (1 - lr * wd);
+        float beta1 = (float) config.beta1();
+        float beta2 = (float) config.beta2();
+        float oneMinusBeta1 = (float) (1 - config.beta1());
+        float oneMinusBeta2 = (float) (1 - config.beta2());
+        float sqrtBc2 = (float) StrictMath.sqrt(1 - StrictMath.pow(config.beta2(), step));
+        float eps = (float) config.eps();
+        float stepSize = (float) (lr / (1 - StrictMath.pow(config.beta1(), step)));
+        for (int j = from; j < to; j++) {
+            float gj = g.get(j);
+            float mj = m.get(j) * beta1 + gj * oneMinusBeta1;
+            float vj = v.get(j) * beta2 + gj * oneMinusBeta2 * gj;
+            m.put(j, mj);
+            v.put(j, vj);
+            float wj = decay ? w.get(j) * keep : w.get(j);
+            float denom = (float) Math.sqrt(vj) / sqrtBc2 + eps;
+            w.put(j, wj - mj / denom * stepSize);
+        }
+    }
+
+    /** The update of one slot as a chain of ND4J ops (for types other than FLOAT, and non-dense arrays). */
+    private void updateNd4j(Slot s, long step) {
+        int i = s.index();
+        double beta1 = config.beta1();
+        double beta2 = config.beta2();
+        INDArray w = s.param().data();
+        INDArray g = s.param().grad();
+        INDArray m = expAvg[i];
+        INDArray v = expAvgSq[i];
+        INDArray t0 = scratch(i, 0);
+        INDArray t1 = scratch(i, 1);
+        double lr = lr(s.group());
+        double wd = weightDecay(s.group());
+        if (wd != 0) {
+            w.muli(1 - lr * wd); // torch multiplies by 1 - lr*wd even when it is 1; x*1 == x, so skip it
+        }
+        m.muli(beta1).addi(t0.assign(g).muli(1 - beta1));
+        v.muli(beta2).addi(t0.assign(g).muli(1 - beta2).muli(g)); // torch addcmul: v + (c*g)*g
+        // StrictMath: bit-reproducible on every JVM, so a resumed run recomputes identical scalars
+        double bc1 = 1 - StrictMath.pow(beta1, step);
+        double bc2 = 1 - StrictMath.pow(beta2, step);
+        double stepSize = lr / bc1;
+        Transforms.sqrt(t0.assign(v), false).divi(StrictMath.sqrt(bc2)).addi(config.eps()); // denom
+        w.subi(t1.assign(m).divi(t0).muli(stepSize));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.hgkd.core.optim;
 
+import java.nio.FloatBuffer;
 import java.util.Objects;
 import io.hgkd.core.nn.Parameter;
 
@@ -34,15 +35,20 @@ public final class Gradients {
 
     /**
      * The L2 norm of all gradients taken together (the square root of the sum of the per-tensor squared norms,
-     * accumulated in double).
+     * accumulated in double; FLOAT gradients are summed in double element by element).
      */
     public static double globalNorm(Iterable<Parameter> params) {
         Objects.requireNonNull(params, "params");
         double sumSq = 0;
         for (Parameter p : params) {
             if (p.requiresGrad() && p.hasGrad()) {
-                double n = p.grad().norm2Number().doubleValue();
-                sumSq += n * n;
+                FloatBuffer g = Fused.floats(p.grad());
+                if (g != null) {
+                    sumSq += Fused.sumSquares(g);
+                } else {
+                    double n = p.grad().norm2Number().doubleValue();
+                    sumSq += n * n;
+                }
             }
         }
         return Math.sqrt(sumSq);
@@ -53,7 +59,16 @@ public final class Gradients {
         Objects.requireNonNull(params, "params");
         for (Parameter p : params) {
             if (p.requiresGrad() && p.hasGrad()) {
-                p.grad().muli(factor);
+                FloatBuffer g = Fused.floats(p.grad());
+                if (g != null) {
+                    // as muli(factor), which rounds the factor to float first
+                    int n = g.capacity();
+                    float f = (float) factor;
+                    Fused.parallel((n + Fused.CHUNK - 1) / Fused.CHUNK,
+                            c -> Fused.scale(g, c * Fused.CHUNK, Math.min(n, (c + 1) * Fused.CHUNK), f));
+                } else {
+                    p.grad().muli(factor);
+                }
             }
         }
     }

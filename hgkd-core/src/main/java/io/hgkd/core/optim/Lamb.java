@@ -1,5 +1,7 @@
 package io.hgkd.core.optim;
 
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,12 @@ public final class Lamb extends Optimizer {
     private final INDArray[] expAvgSq;
     private final long[] groupSteps;
     private double lastGlobalGradNorm = Double.NaN;
+    /** Per slot during a step: parameter, gradient, exp_avg, exp_avg_sq buffers of the fused path. */
+    private final FloatBuffer[][] buffers;
+    /** Per slot during a step: the trust ratio (1 where it does not apply). */
+    private final float[] trust;
+    /** Per group during a step. */
+    private final Scalars[] scalars;
 
     /**
      * LAMB hyperparameters (SparK/timm {@code Lamb} arguments).
@@ -115,6 +123,9 @@ public final class Lamb extends Optimizer {
         this.expAvg = new INDArray[n];
         this.expAvgSq = new INDArray[n];
         this.groupSteps = new long[groups().size()];
+        this.buffers = new FloatBuffer[n][];
+        this.trust = new float[n];
+        this.scalars = new Scalars[groupSteps.length];
     }
 
     /** The hyperparameters. */
@@ -132,9 +143,41 @@ public final class Lamb extends Optimizer {
 
     @Override
     protected void doStep() {
-        double sumSq = 0;
+        // which slots take the fused FLOAT path, and their chunks
+        List<Slot> active = new ArrayList<>();
+        List<Fused.Span> spans = new ArrayList<>();
         for (Slot s : slots()) {
-            if (isActive(s.param())) {
+            Parameter p = s.param();
+            if (!isActive(p)) {
+                continue;
+            }
+            int i = s.index();
+            if (expAvg[i] == null) {
+                expAvg[i] = zerosLike(p);
+                expAvgSq[i] = zerosLike(p);
+            }
+            checkState(s, expAvg[i], "exp_avg");
+            active.add(s);
+            FloatBuffer w = Fused.floats(p.data());
+            FloatBuffer g = Fused.floats(p.grad());
+            FloatBuffer m = Fused.floats(expAvg[i]);
+            FloatBuffer v = Fused.floats(expAvgSq[i]);
+            if (w != null && g != null && m != null && v != null) {
+                buffers[i] = new FloatBuffer[] {w, g, m, v};
+                Fused.split(i, p.data().length(), spans);
+            }
+        }
+        double[] partial = new double[spans.size()];
+        Fused.parallel(spans.size(), k -> {
+            Fused.Span sp = spans.get(k);
+            partial[k] = Fused.sumSquares(buffers[sp.slot()][1], sp.from(), sp.to());
+        });
+        double sumSq = 0;
+        for (double x : partial) {
+            sumSq += x;
+        }
+        for (Slot s : active) {
+            if (buffers[s.index()] == null) {
                 double n = s.param().grad().norm2Number().doubleValue();
                 sumSq += n * n;
             }
@@ -145,38 +188,109 @@ public final class Lamb extends Optimizer {
         float clip = 1f / (norm > max ? norm / max : 1f);
         lastGlobalGradNorm = norm;
 
-        double beta1 = config.beta1();
-        double beta2 = config.beta2();
         for (int g = 0; g < groupSteps.length; g++) {
             long step = ++groupSteps[g];
             double bc1 = 1.0;
             double bc2 = 1.0;
             if (config.biasCorrection()) {
-                bc1 = 1 - StrictMath.pow(beta1, step);
-                bc2 = 1 - StrictMath.pow(beta2, step);
+                bc1 = 1 - StrictMath.pow(config.beta1(), step);
+                bc2 = 1 - StrictMath.pow(config.beta2(), step);
             }
-            double lr = lr(g);
             double wd = weightDecay(g);
-            boolean adapt = wd != 0 || config.alwaysAdapt();
-            for (Slot s : slotsOf(g)) {
-                update(s, clip, bc1, bc2, lr, wd, adapt);
+            scalars[g] = new Scalars(clip, (float) bc1, (float) StrictMath.sqrt(bc2), (float) lr(g), (float) wd,
+                    wd != 0, wd != 0 || config.alwaysAdapt());
+        }
+        for (Slot s : active) {
+            if (buffers[s.index()] == null) {
+                Scalars c = scalars[s.group()];
+                updateNd4j(s, clip, c.bc1, c.sqrtBc2, c.lr, c.wd, c.decay, c.adapt);
             }
+        }
+        // pass 1: clip, moments, and the squared norms of weight and update per chunk
+        double[] wSq = new double[spans.size()];
+        double[] uSq = new double[spans.size()];
+        Fused.parallel(spans.size(), k -> {
+            Fused.Span sp = spans.get(k);
+            moments(sp, wSq, uSq, k);
+        });
+        // trust ratio per slot from its chunks (in chunk order)
+        for (int k = 0; k < spans.size(); ) {
+            int slot = spans.get(k).slot();
+            double ws = 0, us = 0;
+            for (; k < spans.size() && spans.get(k).slot() == slot; k++) {
+                ws += wSq[k];
+                us += uSq[k];
+            }
+            float wNorm = (float) Math.sqrt(ws);
+            float uNorm = (float) Math.sqrt(us);
+            trust[slot] = scalars[slots().get(slot).group()].adapt && wNorm > 0 && uNorm > 0 ? wNorm / uNorm : 1f;
+        }
+        // pass 2: recompute the update from the new moments (bit-identical to pass 1's) and apply it
+        Fused.parallel(spans.size(), k -> apply(spans.get(k)));
+        for (Slot s : active) {
+            buffers[s.index()] = null;
         }
     }
 
-    private void update(Slot s, float clip, double bc1, double bc2, double lr, double wd, boolean adapt) {
-        Parameter p = s.param();
-        if (!isActive(p)) {
-            return;
+    /** One group's scalars of this step, rounded to float32 as ND4J's scalar ops round them. */
+    private record Scalars(float clip, float bc1, float sqrtBc2, float lr, float wd, boolean decay, boolean adapt) {
+    }
+
+    private void moments(Fused.Span sp, double[] wSq, double[] uSq, int k) {
+        FloatBuffer[] b = buffers[sp.slot()];
+        FloatBuffer w = b[0], g = b[1], m = b[2], v = b[3];
+        Scalars c = scalars[slots().get(sp.slot()).group()];
+        float beta1 = (float) config.beta1();
+        float beta2 = (float) config.beta2();
+        float oneMinusBeta1 = (float) (1 - config.beta1());
+        float oneMinusBeta2 = (float) (1 - config.beta2());
+        float eps = (float) config.eps();
+        boolean clipping = c.clip != 1f;
+        double ws = 0, us = 0;
+        for (int j = sp.from(); j < sp.to(); j++) {
+            float gj = g.get(j);
+            if (clipping) {
+                gj *= c.clip;
+                g.put(j, gj);
+            }
+            float mj = m.get(j) * beta1 + gj * oneMinusBeta1;
+            float vj = v.get(j) * beta2 + gj * oneMinusBeta2 * gj;
+            m.put(j, mj);
+            v.put(j, vj);
+            float wj = w.get(j);
+            float u = mj / c.bc1 / ((float) Math.sqrt(vj) / c.sqrtBc2 + eps);
+            if (c.decay) {
+                u += wj * c.wd;
+            }
+            ws += (double) wj * wj;
+            us += (double) u * u;
         }
+        wSq[k] = ws;
+        uSq[k] = us;
+    }
+
+    private void apply(Fused.Span sp) {
+        FloatBuffer[] b = buffers[sp.slot()];
+        FloatBuffer w = b[0], m = b[2], v = b[3];
+        Scalars c = scalars[slots().get(sp.slot()).group()];
+        float eps = (float) config.eps();
+        float tr = trust[sp.slot()];
+        for (int j = sp.from(); j < sp.to(); j++) {
+            float wj = w.get(j);
+            float u = m.get(j) / c.bc1 / ((float) Math.sqrt(v.get(j)) / c.sqrtBc2 + eps);
+            if (c.decay) {
+                u += wj * c.wd;
+            }
+            w.put(j, wj - u * tr * c.lr);
+        }
+    }
+
+    /** The update of one slot as a chain of ND4J ops (for types other than FLOAT, and non-dense arrays). */
+    private void updateNd4j(Slot s, float clip, float bc1, float sqrtBc2, float lr, float wd, boolean decay,
+                            boolean adapt) {
         int i = s.index();
-        if (expAvg[i] == null) {
-            expAvg[i] = zerosLike(p);
-            expAvgSq[i] = zerosLike(p);
-        }
-        checkState(s, expAvg[i], "exp_avg");
-        INDArray w = p.data();
-        INDArray g = p.grad();
+        INDArray w = s.param().data();
+        INDArray g = s.param().grad();
         INDArray m = expAvg[i];
         INDArray v = expAvgSq[i];
         INDArray t0 = scratch(i, 0);
@@ -186,9 +300,9 @@ public final class Lamb extends Optimizer {
         }
         m.muli(config.beta1()).addi(t0.assign(g).muli(1 - config.beta1()));
         v.muli(config.beta2()).addi(t0.assign(g).muli(1 - config.beta2()).muli(g));
-        Transforms.sqrt(t0.assign(v), false).divi(StrictMath.sqrt(bc2)).addi(config.eps()); // denom
+        Transforms.sqrt(t0.assign(v), false).divi(sqrtBc2).addi(config.eps()); // denom
         u.assign(m).divi(bc1).divi(t0);
-        if (wd != 0) {
+        if (decay) {
             u.addi(scratch(i, 2).assign(w).muli(wd));
         }
         if (adapt) {

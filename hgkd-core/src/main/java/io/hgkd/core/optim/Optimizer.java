@@ -41,9 +41,10 @@ import io.hgkd.core.nn.Parameter;
  * </ul>
  * Every value is a plain array, so the map can be written with {@code SafeTensors.write} or {@code Npz.write}.
  *
- * <p>Not thread-safe. Per-step work uses in-place ND4J ops on persistent state buffers and on scratch buffers
- * shared by all parameters (sized for the largest one), so after the first step no parameter-sized array is
- * allocated; only ND4J's small scalar operands and norm results are.
+ * <p>Not thread-safe. FLOAT parameters (with dense gradients and state) are updated by one fused Java pass per
+ * element over their direct buffers, in parallel chunks, with the same float32 operations in the same order as the
+ * ND4J op chain that other types take; that chain works in place on the state and on scratch buffers shared by all
+ * parameters (sized for the largest one). After the first step no parameter-sized array is allocated.
  */
 public abstract class Optimizer {
     private final List<ParamGroup> groups;

@@ -1,5 +1,7 @@
 package io.hgkd.core.optim;
 
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,10 @@ import io.hgkd.core.nn.Parameter;
 public final class Sgd extends Optimizer {
     private final Config config;
     private final INDArray[] momentumBuffer;
+    /** Per slot during a step: whether its momentum buffer is new (it then takes d as it is). */
+    private final boolean[] first;
+    /** Per slot during a step: parameter, gradient and momentum buffers of the fused path. */
+    private final FloatBuffer[][] buffers;
 
     /**
      * SGD hyperparameters ({@code torch.optim.SGD} arguments; dampening is fixed at 0).
@@ -67,6 +73,8 @@ public final class Sgd extends Optimizer {
         super(groups, config.lr(), config.weightDecay(), 2);
         this.config = config;
         this.momentumBuffer = new INDArray[slots().size()];
+        this.first = new boolean[slots().size()];
+        this.buffers = new FloatBuffer[slots().size()][];
     }
 
     /** The hyperparameters. */
@@ -77,36 +85,89 @@ public final class Sgd extends Optimizer {
     @Override
     protected void doStep() {
         double mom = config.momentum();
+        List<Fused.Span> spans = new ArrayList<>();
+        List<Slot> fused = new ArrayList<>();
         for (Slot s : slots()) {
             Parameter p = s.param();
             if (!isActive(p)) {
                 continue;
             }
             int i = s.index();
-            INDArray w = p.data();
-            INDArray d = p.grad();
-            double wd = weightDecay(s.group());
-            double lr = lr(s.group());
-            if (wd != 0) {
-                d = scratch(i, 0).assign(w).muli(wd).addi(d); // torch: g.add(p, alpha=wd), a new tensor
-            }
+            first[i] = false;
             if (mom != 0) {
-                INDArray b = momentumBuffer[i];
-                if (b == null) {
-                    b = d.dup(); // torch clones d on the first step
-                    momentumBuffer[i] = b;
+                if (momentumBuffer[i] == null) {
+                    momentumBuffer[i] = zerosLike(p); // filled with d on this first step, as torch clones d
+                    first[i] = true;
                 } else {
-                    checkState(s, b, "momentum_buffer");
-                    b.muli(mom).addi(d);
-                }
-                if (config.nesterov()) {
-                    d = scratch(i, 1).assign(b).muli(mom).addi(d);
-                } else {
-                    d = b;
+                    checkState(s, momentumBuffer[i], "momentum_buffer");
                 }
             }
-            w.subi(scratch(i, 1).assign(d).muli(lr));
+            FloatBuffer w = Fused.floats(p.data());
+            FloatBuffer g = Fused.floats(p.grad());
+            FloatBuffer b = mom != 0 ? Fused.floats(momentumBuffer[i]) : null;
+            if (w != null && g != null && (mom == 0 || b != null)) {
+                buffers[i] = new FloatBuffer[] {w, g, b};
+                Fused.split(i, p.data().length(), spans);
+                fused.add(s);
+            } else {
+                updateNd4j(s);
+            }
         }
+        Fused.parallel(spans.size(), k -> updateFloat(spans.get(k)));
+        for (Slot s : fused) {
+            buffers[s.index()] = null;
+        }
+    }
+
+    /** One chunk in one pass, with the float32 operations of {@link #updateNd4j} in the same order. */
+    private void updateFloat(Fused.Span sp) {
+        Slot s = slots().get(sp.slot());
+        FloatBuffer[] bufs = buffers[sp.slot()];
+        FloatBuffer w = bufs[0], g = bufs[1], b = bufs[2];
+        float wd = (float) weightDecay(s.group());
+        boolean decay = weightDecay(s.group()) != 0;
+        float lr = (float) lr(s.group());
+        float mom = (float) config.momentum();
+        boolean momentum = config.momentum() != 0;
+        boolean nesterov = config.nesterov();
+        boolean firstStep = first[sp.slot()];
+        for (int j = sp.from(); j < sp.to(); j++) {
+            float wj = w.get(j);
+            float d = decay ? wj * wd + g.get(j) : g.get(j);
+            if (momentum) {
+                float bj = firstStep ? d : b.get(j) * mom + d;
+                b.put(j, bj);
+                d = nesterov ? bj * mom + d : bj;
+            }
+            w.put(j, wj - d * lr);
+        }
+    }
+
+    /** The update of one slot as a chain of ND4J ops (for types other than FLOAT, and non-dense arrays). */
+    private void updateNd4j(Slot s) {
+        double mom = config.momentum();
+        int i = s.index();
+        INDArray w = s.param().data();
+        INDArray d = s.param().grad();
+        double wd = weightDecay(s.group());
+        double lr = lr(s.group());
+        if (wd != 0) {
+            d = scratch(i, 0).assign(w).muli(wd).addi(d); // torch: g.add(p, alpha=wd), a new tensor
+        }
+        if (mom != 0) {
+            INDArray b = momentumBuffer[i];
+            if (first[i]) {
+                b.assign(d); // torch clones d on the first step
+            } else {
+                b.muli(mom).addi(d);
+            }
+            if (config.nesterov()) {
+                d = scratch(i, 1).assign(b).muli(mom).addi(d);
+            } else {
+                d = b;
+            }
+        }
+        w.subi(scratch(i, 1).assign(d).muli(lr));
     }
 
     @Override

@@ -114,6 +114,10 @@ public final class DistillStep {
         if (loss.queue() != null) {
             loss.queue().enqueue(targets.embedding());
         }
+        // this step's own arrays are freed now rather than at the next garbage collection
+        if (targets != null) {
+            targets.close();
+        }
         return r.terms();
     }
 
@@ -141,7 +145,10 @@ public final class DistillStep {
         if (tokens.size() == 1) {
             return new TeacherTargets(tokens.get(0), embeddings.get(0));
         }
-        return new TeacherTargets(Nd4j.concat(0, tokens.toArray(new INDArray[0])),
+        TeacherTargets all = new TeacherTargets(Nd4j.concat(0, tokens.toArray(new INDArray[0])),
                 Nd4j.concat(0, embeddings.toArray(new INDArray[0])));
+        TeacherTargets.free(tokens.toArray(new INDArray[0]));
+        TeacherTargets.free(embeddings.toArray(new INDArray[0]));
+        return all;
     }
 }

@@ -111,7 +111,7 @@ public final class EmbeddingQueue {
             throw new IllegalArgumentException("EmbeddingQueue.enqueue: batch of " + b + " is larger than the queue (K="
                     + k + ")");
         }
-        INDArray src = z.castTo(queue.dataType());
+        INDArray src = z.dataType() == queue.dataType() ? z : z.castTo(queue.dataType());
         int first = Math.min(b, k - ptr);
         queue.get(NDArrayIndex.interval(ptr, ptr + first), NDArrayIndex.all())
                 .assign(src.get(NDArrayIndex.interval(0, first), NDArrayIndex.all()));

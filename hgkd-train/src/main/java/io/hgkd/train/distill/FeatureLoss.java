@@ -16,8 +16,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   MASKED:    L = sum(l * m) / (sum(m) + 1e-8), m = 1 on masked tokens (whole batch, as SparK)
  *   ALL:       L = mean(l)
  * </pre>
- * Arithmetic is in double on Java arrays (the tensors are at most a few million values); the gradient comes back in
- * S's data type. Not thread-safe: {@link #backward} uses what the last {@link #forward} cached.
+ * Arithmetic is in double on reused Java arrays (the tensors are at most a few million values), in parallel over
+ * the samples; the gradient comes back in S's data type. Not thread-safe: {@link #backward} uses what the last
+ * {@link #forward} cached.
  */
 public final class FeatureLoss {
     /** Denominator eps of the masked average (SparK's). */
@@ -27,7 +28,14 @@ public final class FeatureLoss {
 
     private final FeatureLossKind kind;
     private final Positions positions;
-    private HostGradient grad;
+    // reused from call to call: the host copies of the inputs, the gradient, and the backward output
+    private double[] weights;
+    private double[] sHost;
+    private double[] tHost;
+    private double[] gHost;
+    private long[] gradShape;
+    private DataType gradType;
+    private INDArray gradOut;
 
     /** A loss of the given per-token form and positions. */
     public FeatureLoss(FeatureLossKind kind, Positions positions) {
@@ -62,13 +70,13 @@ public final class FeatureLoss {
             throw new IllegalArgumentException("FeatureLoss targets " + Tensors.shape(target) + " do not match student"
                     + " features " + Tensors.shape(s) + " (expected (" + b + ", " + n + ", " + d + "))");
         }
-        double[] w = new double[b * n];
+        double[] w = weights = weights != null && weights.length == b * n ? weights : new double[b * n];
         if (positions == Positions.MASKED) {
             if (masked == null || masked.length() != (long) b * n || masked.size(0) != b) {
                 throw new IllegalArgumentException("FeatureLoss masked map must be (" + b + ", " + n + "), got "
                         + (masked == null ? "null" : Tensors.shape(masked)));
             }
-            double[] m = toDoubles(masked);
+            double[] m = Host.read(masked, w);
             double sum = 0;
             for (double v : m) {
                 sum += v;
@@ -80,77 +88,87 @@ public final class FeatureLoss {
         } else {
             java.util.Arrays.fill(w, 1.0 / w.length);
         }
-        double[] sv = toDoubles(s);
-        double[] tv = toDoubles(target);
-        double[] g = new double[sv.length];
+        double[] sv = sHost = Host.read(s, sHost);
+        double[] tv = tHost = Host.read(target, tHost);
+        double[] g = gHost = gHost != null && gHost.length == sv.length ? gHost : new double[sv.length];
+        double[] perSample = new double[b];
+        Host.parallel(b, bi -> perSample[bi] = sample(bi, n, d, w, sv, tv, g));
         double loss = 0;
-        for (int bi = 0; bi < b; bi++) {
-            for (int ni = 0; ni < n; ni++) {
-                double wt = w[bi * n + ni];
-                int tBase = (bi * n + ni) * d;
-                int sBase = bi * d * n + ni; // S[b, c, n] at sBase + c * n
-                switch (kind) {
-                    case MSE -> {
-                        double l = 0;
-                        for (int c = 0; c < d; c++) {
-                            double diff = sv[sBase + c * n] - tv[tBase + c];
-                            l += diff * diff;
-                            g[sBase + c * n] = 2 * diff / d * wt;
-                        }
-                        loss += wt * l / d;
-                    }
-                    case SMOOTH_L1 -> {
-                        double l = 0;
-                        for (int c = 0; c < d; c++) {
-                            double diff = sv[sBase + c * n] - tv[tBase + c];
-                            double a = Math.abs(diff);
-                            l += a < 1 ? 0.5 * diff * diff : a - 0.5;
-                            g[sBase + c * n] = (a < 1 ? diff : Math.signum(diff)) / d * wt;
-                        }
-                        loss += wt * l / d;
-                    }
-                    case COSINE -> {
-                        double dot = 0, ss = 0, tt = 0;
-                        for (int c = 0; c < d; c++) {
-                            double x = sv[sBase + c * n], y = tv[tBase + c];
-                            dot += x * y;
-                            ss += x * x;
-                            tt += y * y;
-                        }
-                        double ns = Math.sqrt(ss), nt = Math.sqrt(tt);
-                        double den = ns * nt;
-                        boolean clamped = den < COS_EPS;
-                        double cos = dot / (clamped ? COS_EPS : den);
-                        loss += wt * (1 - cos);
-                        for (int c = 0; c < d; c++) {
-                            double x = sv[sBase + c * n], y = tv[tBase + c];
-                            // d cos / d x: y / den - cos x / |x|^2 (the second term vanishes when clamped)
-                            double dc = clamped ? y / COS_EPS : y / den - cos * x / ss;
-                            g[sBase + c * n] = -dc * wt;
-                        }
-                    }
-                    default -> throw new IllegalStateException("unknown kind " + kind);
-                }
-            }
+        for (double l : perSample) {
+            loss += l; // in sample order: the same sum on any thread count
         }
-        grad = new HostGradient(g, s);
+        gradShape = s.shape();
+        gradType = s.dataType();
         return loss;
     }
 
-    /** Gradient of the last loss with respect to S (upstream 1): a new (B, D, G, G) array of S's type. */
+    /** Sample {@code bi}'s weighted loss; writes its gradient into {@code g}. */
+    private double sample(int bi, int n, int d, double[] w, double[] sv, double[] tv, double[] g) {
+        double loss = 0;
+        for (int ni = 0; ni < n; ni++) {
+            double wt = w[bi * n + ni];
+            int tBase = (bi * n + ni) * d;
+            int sBase = bi * d * n + ni; // S[b, c, n] at sBase + c * n
+            switch (kind) {
+                case MSE -> {
+                    double l = 0;
+                    for (int c = 0; c < d; c++) {
+                        double diff = sv[sBase + c * n] - tv[tBase + c];
+                        l += diff * diff;
+                        g[sBase + c * n] = 2 * diff / d * wt;
+                    }
+                    loss += wt * l / d;
+                }
+                case SMOOTH_L1 -> {
+                    double l = 0;
+                    for (int c = 0; c < d; c++) {
+                        double diff = sv[sBase + c * n] - tv[tBase + c];
+                        double a = Math.abs(diff);
+                        l += a < 1 ? 0.5 * diff * diff : a - 0.5;
+                        g[sBase + c * n] = (a < 1 ? diff : Math.signum(diff)) / d * wt;
+                    }
+                    loss += wt * l / d;
+                }
+                case COSINE -> {
+                    double dot = 0, ss = 0, tt = 0;
+                    for (int c = 0; c < d; c++) {
+                        double x = sv[sBase + c * n], y = tv[tBase + c];
+                        dot += x * y;
+                        ss += x * x;
+                        tt += y * y;
+                    }
+                    double ns = Math.sqrt(ss), nt = Math.sqrt(tt);
+                    double den = ns * nt;
+                    boolean clamped = den < COS_EPS;
+                    double cos = dot / (clamped ? COS_EPS : den);
+                    loss += wt * (1 - cos);
+                    for (int c = 0; c < d; c++) {
+                        double x = sv[sBase + c * n], y = tv[tBase + c];
+                        // d cos / d x: y / den - cos x / |x|^2 (the second term vanishes when clamped)
+                        double dc = clamped ? y / COS_EPS : y / den - cos * x / ss;
+                        g[sBase + c * n] = -dc * wt;
+                    }
+                }
+                default -> throw new IllegalStateException("unknown kind " + kind);
+            }
+        }
+        return loss;
+    }
+
+    /**
+     * Gradient of the last loss with respect to S (upstream 1), (B, D, G, G) of S's type, in a buffer the next call
+     * of a backward method overwrites.
+     */
     public INDArray backward() {
         return backward(1.0);
     }
 
-    /** Gradient of {@code upstream * loss} with respect to S. */
+    /** Gradient of {@code upstream * loss} with respect to S, in the buffer of {@link #backward()}. */
     public INDArray backward(double upstream) {
-        if (grad == null) {
+        if (gradShape == null) {
             throw new IllegalStateException("FeatureLoss.backward called before forward");
         }
-        return grad.scaled(upstream);
-    }
-
-    static double[] toDoubles(INDArray x) {
-        return x.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        gradOut = Host.write(gHost, upstream, gradOut, gradShape, gradType);
+        return gradOut;
     }
 }

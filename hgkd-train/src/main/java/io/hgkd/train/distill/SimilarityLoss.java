@@ -14,8 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   rho(u, v) = sum (u - mean u)(v - mean v) / (|u - mean u| |v - mean v| + 1e-8)
  *   L = mean_b [1 - rho(a_s[b], a_t[b])]
  * </pre>
- * The gradient flows to S only (z_t and Q are constants). The projections use ND4J matrix products in the queue's
- * data type; the rest is double arithmetic on Java arrays. The loss does not update the queue: the step enqueues
+ * The gradient flows to S only (z_t and Q are constants). The products with Q are two {@code Nd4j.gemm} calls in
+ * the queue's data type into reused arrays; the rest is double arithmetic on reused Java arrays, in parallel over the
+ * samples. The loss does not update the queue: the step enqueues
  * z_t afterwards, so the current batch is never compared with itself (§5 q16). Not thread-safe.
  */
 public final class SimilarityLoss {
@@ -24,7 +25,21 @@ public final class SimilarityLoss {
 
     private final EmbeddingQueue queue;
     private final double temperature;
-    private HostGradient grad;
+    // reused from call to call: host copies, the gemm operands and results, the backward output
+    private double[] sHost;
+    private double[] zHost;
+    private double[] ztHost;
+    private double[] aHost;
+    private double[] gAHost;
+    private double[] gZHost;
+    private double[] gHost;
+    private INDArray zArr;
+    private INDArray aArr;
+    private INDArray gAArr;
+    private INDArray gZArr;
+    private long[] gradShape;
+    private DataType gradType;
+    private INDArray gradOut;
 
     /**
      * @param queue       the queue the similarities are taken against (shared, not copied)
@@ -66,10 +81,10 @@ public final class SimilarityLoss {
                     + queue.dim() + ") must agree on B and D");
         }
         int k = queue.size();
-        double[] sv = FeatureLoss.toDoubles(s);
+        double[] sv = sHost = Host.read(s, sHost);
         double[] zs = new double[b * d];
         double[] norms = new double[b];
-        for (int bi = 0; bi < b; bi++) {
+        Host.parallel(b, bi -> {
             double ss = 0;
             for (int c = 0; c < d; c++) {
                 double sum = 0;
@@ -85,66 +100,32 @@ public final class SimilarityLoss {
             for (int c = 0; c < d; c++) {
                 zs[bi * d + c] /= norms[bi];
             }
-        }
-        DataType qt = queue.queue().dataType();
-        INDArray qT = queue.queue().transpose();
-        double[] as = FeatureLoss.toDoubles(Nd4j.create(zs, new long[] {b, d}, DataType.DOUBLE).castTo(qt).mmul(qT));
-        double[] at = FeatureLoss.toDoubles(zt.castTo(qt).mmul(qT));
-        if (temperature > 0) {
-            softmaxRows(as, b, k, temperature);
-            softmaxRows(at, b, k, temperature);
-        }
-        double[] gA = new double[b * k];
+        });
+        // the projections of z_s and z_t: one gemm of the stacked (2B, D) rows with Q (read once), in the queue's
+        // type into a reused array; then d loss / d z_s = gA Q, a second gemm
+        INDArray q = queue.queue();
+        DataType qt = q.dataType();
+        double[] z2 = zHost = zHost != null && zHost.length == 2 * b * d ? zHost : new double[2 * b * d];
+        System.arraycopy(zs, 0, z2, 0, b * d);
+        ztHost = Host.read(zt, ztHost);
+        System.arraycopy(ztHost, 0, z2, b * d, b * d);
+        zArr = Host.write(z2, 1.0, zArr, new long[] {2L * b, d}, qt);
+        aArr = reuse(aArr, qt, new long[] {2L * b, k});
+        Nd4j.gemm(zArr, q, aArr, false, true, 1.0, 0.0);
+        double[] a = aHost = Host.read(aArr, aHost); // rows 0..B-1: a_s, rows B..2B-1: a_t
+        double[] gA = gAHost = gAHost != null && gAHost.length == b * k ? gAHost : new double[b * k];
+        double[] perSample = new double[b];
+        Host.parallel(b, bi -> perSample[bi] = sample(bi, b, k, a, gA));
         double loss = 0;
-        for (int bi = 0; bi < b; bi++) {
-            int o = bi * k;
-            double mu = 0, mv = 0;
-            for (int j = 0; j < k; j++) {
-                mu += as[o + j];
-                mv += at[o + j];
-            }
-            mu /= k;
-            mv /= k;
-            double num = 0, pu = 0, pv = 0;
-            for (int j = 0; j < k; j++) {
-                double u = as[o + j] - mu, v = at[o + j] - mv;
-                num += u * v;
-                pu += u * u;
-                pv += v * v;
-            }
-            double p = Math.sqrt(pu), q = Math.sqrt(pv);
-            double den = p * q + PEARSON_EPS;
-            double rho = num / den;
-            loss += (1 - rho) / b;
-            // d rho / d u' = v'/den - num q u' / (p den^2); then the centring: g - mean(g)
-            double up = -1.0 / b;
-            double coef = p > 0 ? num * q / (p * den * den) : 0;
-            double gsum = 0;
-            for (int j = 0; j < k; j++) {
-                double u = as[o + j] - mu, v = at[o + j] - mv;
-                double g = up * (v / den - coef * u);
-                gA[o + j] = g;
-                gsum += g;
-            }
-            double gmean = gsum / k;
-            for (int j = 0; j < k; j++) {
-                gA[o + j] -= gmean;
-            }
-            if (temperature > 0) {
-                // softmax backward: p (g - p.g) / tau, with p = the softmax output kept in as
-                double dot = 0;
-                for (int j = 0; j < k; j++) {
-                    dot += as[o + j] * gA[o + j];
-                }
-                for (int j = 0; j < k; j++) {
-                    gA[o + j] = as[o + j] * (gA[o + j] - dot) / temperature;
-                }
-            }
+        for (double l : perSample) {
+            loss += l; // in sample order: the same sum on any thread count
         }
-        double[] gZ = FeatureLoss.toDoubles(Nd4j.create(gA, new long[] {b, k}, DataType.DOUBLE).castTo(qt)
-                .mmul(queue.queue()));
-        double[] g = new double[sv.length];
-        for (int bi = 0; bi < b; bi++) {
+        gAArr = Host.write(gA, 1.0, gAArr, new long[] {b, k}, qt);
+        gZArr = reuse(gZArr, qt, new long[] {b, d});
+        Nd4j.gemm(gAArr, q, gZArr, false, false, 1.0, 0.0);
+        double[] gZ = gZHost = Host.read(gZArr, gZHost);
+        double[] g = gHost = gHost != null && gHost.length == sv.length ? gHost : new double[sv.length];
+        Host.parallel(b, bi -> {
             double dot = 0;
             for (int c = 0; c < d; c++) {
                 dot += zs[bi * d + c] * gZ[bi * d + c];
@@ -160,41 +141,103 @@ public final class SimilarityLoss {
                     g[base + i] = gs;
                 }
             }
-        }
-        grad = new HostGradient(g, s);
+        });
+        gradShape = s.shape();
+        gradType = s.dataType();
         return loss;
     }
 
-    /** Gradient of the last loss with respect to S (upstream 1): a new (B, D, G, G) array of S's type. */
+    /**
+     * Sample {@code bi}: its share of the loss, and d loss / d a_s into {@code gA}; {@code a} holds a_s in rows 0..B-1
+     * and a_t in rows B..2B-1.
+     */
+    private double sample(int bi, int b, int k, double[] a, double[] gA) {
+        int o = bi * k;
+        int t = (b + bi) * k;
+        if (temperature > 0) {
+            softmax(a, o, k, temperature);
+            softmax(a, t, k, temperature);
+        }
+        double mu = 0, mv = 0;
+        for (int j = 0; j < k; j++) {
+            mu += a[o + j];
+            mv += a[t + j];
+        }
+        mu /= k;
+        mv /= k;
+        double num = 0, pu = 0, pv = 0;
+        for (int j = 0; j < k; j++) {
+            double u = a[o + j] - mu, v = a[t + j] - mv;
+            num += u * v;
+            pu += u * u;
+            pv += v * v;
+        }
+        double p = Math.sqrt(pu), q = Math.sqrt(pv);
+        double den = p * q + PEARSON_EPS;
+        double rho = num / den;
+        // d rho / d u' = v'/den - num q u' / (p den^2); then the centring: g - mean(g)
+        double up = -1.0 / b;
+        double coef = p > 0 ? num * q / (p * den * den) : 0;
+        double gsum = 0;
+        for (int j = 0; j < k; j++) {
+            double u = a[o + j] - mu, v = a[t + j] - mv;
+            double g = up * (v / den - coef * u);
+            gA[o + j] = g;
+            gsum += g;
+        }
+        double gmean = gsum / k;
+        for (int j = 0; j < k; j++) {
+            gA[o + j] -= gmean;
+        }
+        if (temperature > 0) {
+            // softmax backward: p (g - p.g) / tau, with p = the softmax output kept in a
+            double dot = 0;
+            for (int j = 0; j < k; j++) {
+                dot += a[o + j] * gA[o + j];
+            }
+            for (int j = 0; j < k; j++) {
+                gA[o + j] = a[o + j] * (gA[o + j] - dot) / temperature;
+            }
+        }
+        return (1 - rho) / b;
+    }
+
+    /**
+     * Gradient of the last loss with respect to S (upstream 1), (B, D, G, G) of S's type, in a buffer the next call
+     * of a backward method overwrites.
+     */
     public INDArray backward() {
         return backward(1.0);
     }
 
-    /** Gradient of {@code upstream * loss} with respect to S. */
+    /** Gradient of {@code upstream * loss} with respect to S, in the buffer of {@link #backward()}. */
     public INDArray backward(double upstream) {
-        if (grad == null) {
+        if (gradShape == null) {
             throw new IllegalStateException("SimilarityLoss.backward called before forward");
         }
-        return grad.scaled(upstream);
+        gradOut = Host.write(gHost, upstream, gradOut, gradShape, gradType);
+        return gradOut;
     }
 
-    /** In place, row by row: softmax(x / tau), max-subtracted for stability. */
-    private static void softmaxRows(double[] x, int rows, int k, double tau) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * k;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < k; j++) {
-                max = Math.max(max, x[o + j] / tau);
-            }
-            double sum = 0;
-            for (int j = 0; j < k; j++) {
-                double e = Math.exp(x[o + j] / tau - max);
-                x[o + j] = e;
-                sum += e;
-            }
-            for (int j = 0; j < k; j++) {
-                x[o + j] /= sum;
-            }
+    private static INDArray reuse(INDArray a, DataType type, long[] shape) {
+        return a != null && a.dataType() == type && java.util.Arrays.equals(a.shape(), shape) ? a
+                : Nd4j.createUninitialized(type, shape, 'c');
+    }
+
+    /** In place: softmax(x / tau) of {@code x[o, o + k)}, max-subtracted for stability. */
+    private static void softmax(double[] x, int o, int k, double tau) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            max = Math.max(max, x[o + j] / tau);
+        }
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+            double e = Math.exp(x[o + j] / tau - max);
+            x[o + j] = e;
+            sum += e;
+        }
+        for (int j = 0; j < k; j++) {
+            x[o + j] /= sum;
         }
     }
 }

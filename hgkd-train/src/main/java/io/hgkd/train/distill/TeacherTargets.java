@@ -51,22 +51,49 @@ public record TeacherTargets(INDArray tokens, INDArray embedding) {
         long d = teacherTokens.size(2);
         INDArray t = teacherTokens.get(NDArrayIndex.all(), NDArrayIndex.interval(prefixTokens, prefixTokens + n),
                 NDArrayIndex.all()).dup('c');
-        INDArray z = l2normalize(t.mean(1));
+        INDArray mean = t.mean(1);
+        INDArray z = l2normalize(mean);
         INDArray target = t;
         if (normalize) {
+            // in place on our own copy t
             INDArray rows = t.reshape('c', b * n, d);
-            INDArray mean = rows.mean(1).reshape(b * n, 1);
-            INDArray std = Transforms.sqrt(rows.var(false, 1).reshape(b * n, 1).addi(eps), false);
-            target = rows.subColumnVector(mean).diviColumnVector(std).reshape('c', b, n, d);
+            INDArray rowMean = rows.mean(1);
+            INDArray var = rows.var(false, 1);
+            INDArray std = Transforms.sqrt(var.reshape(b * n, 1).addi(eps), false);
+            rows.subiColumnVector(rowMean.reshape(b * n, 1)).diviColumnVector(std);
+            target = rows.reshape('c', b, n, d);
+            free(rowMean, var); // std is var, square-rooted in place
         }
+        free(mean);
         return new TeacherTargets(target, z);
+    }
+
+    /**
+     * Closes the arrays that can be closed: their native memory is freed now, not when the garbage collector finds
+     * their Java objects. A training step makes little heap garbage, so collections are rare and native memory would
+     * otherwise pile up between them.
+     */
+    static void free(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a != null && a.closeable()) {
+                a.close();
+            }
+        }
+    }
+
+    /** Frees both arrays now (they are unusable afterwards): for the owner of targets built by {@link #of}. */
+    public void close() {
+        free(tokens, embedding);
     }
 
     /** Rows divided by {@code max(||row||, 1e-12)} ({@code F.normalize(x, dim=1)}); returns a new array. */
     static INDArray l2normalize(INDArray rows) {
-        INDArray norm = rows.norm2(1).reshape(rows.size(0), 1);
+        INDArray norm2 = rows.norm2(1);
+        INDArray norm = norm2.reshape(rows.size(0), 1);
         Transforms.max(norm, L2_EPS, false);
-        return rows.divColumnVector(norm);
+        INDArray out = rows.divColumnVector(norm);
+        free(norm2);
+        return out;
     }
 
     /** Batch size B. */

@@ -33,9 +33,10 @@
  * {@code DistillConfig.sparkOnly()} with a null teacher is plain SparK pretraining (the paper's baseline).
  *
  * <h2>Cost</h2>
- * Measured once on this project's shared 2-core machine (B 32, D_t 768, G 14, K 65536, FLOAT): targets about
- * 0.1-0.3 s, L_feat forward and backward about 0.4-0.7 s (Java arrays), L_sim about 1.5-2 s (three
- * (32 x 768) x (768 x 65536) products, about 10 GFLOP). All of it is small next to the ViT-B teacher forward
- * (about 17.6 GFLOP per image, method.md §5 q17).
+ * Measured on this project's shared 2-core machine under heavy load (B 32, D_t 768, G 14, K 65536, FLOAT,
+ * {@code LossBenchmark} in hgkd-examples): targets about 0.3 s, L_feat and L_sim forward and backward together about
+ * 1 s wall, 0.4 s CPU (two products with Q, (64 x 768) x (768 x 65536) and (32 x 65536) x (65536 x 768), about
+ * 10 GFLOP; the rest is double arithmetic on reused Java arrays). All of it is small next to the ViT-B teacher
+ * forward (about 17.6 GFLOP per image, method.md §5 q17).
  */
 package io.hgkd.train.distill;

@@ -278,6 +278,9 @@ public final class Trainer {
                         stepImages = 0;
                     }
                     Map<String, Double> losses = job.step(b, g * accum + micro);
+                    if (b.images().closeable()) {
+                        b.images().close(); // its native memory goes now, not at the next garbage collection
+                    }
                     // per micro-batch, before anything is updated, naming the optimizer step
                     LossChecks.requireFinite(epoch, step, g, losses);
                     losses.forEach((k, v) -> stepLosses.merge(k, v / accum, Double::sum));

@@ -41,7 +41,10 @@ public interface TrainingJob extends AutoCloseable {
     /** Batches of one epoch (the trainer makes {@code batchesPerEpoch / accumSteps} optimizer steps of them). */
     int batchesPerEpoch();
 
-    /** The training batches of epoch {@code epoch}, a pure function of (seed, epoch). */
+    /**
+     * The training batches of epoch {@code epoch}, a pure function of (seed, epoch). The trainer closes each batch's
+     * images right after {@link #step} has used them, so a batch must own its images and a job must not keep them.
+     */
     Iterable<Batch> batches(int epoch);
 
     /**
