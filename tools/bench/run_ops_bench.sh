@@ -106,6 +106,8 @@ SAMPLER=$!
 trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
 
 # --- Java (hgkd) side
+# Both sides wait passively in OpenMP, as bin/hgkd does (spin-waiting collapses under any other load).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 JAVA_ENV=(OMP_NUM_THREADS="$THREADS")
 if [ -e "$JEMALLOC" ]; then
   JAVA_ENV+=(LD_PRELOAD="$JEMALLOC" MALLOC_CONF="dirty_decay_ms:-1,muzzy_decay_ms:-1")
