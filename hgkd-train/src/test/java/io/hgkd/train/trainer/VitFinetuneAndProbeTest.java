@@ -76,6 +76,37 @@ class VitFinetuneAndProbeTest {
     }
 
     @Test
+    void resumeIsExact(@TempDir Path tmp) throws Exception {
+        VitFinetuneJobConfig c = new VitFinetuneJobConfig(5, vit(), null, 0.1, 0.75, DataConfig.synthetic(64, 16, 4,
+                16).withLabels(0.5, 2));
+        Map<String, INDArray> model;
+        Map<String, INDArray> optim;
+        Map<String, Double> metrics;
+        try (VitFinetuneJob job = new VitFinetuneJob(c)) {
+            Trainer t = new Trainer(job, adamw(2), tmp.resolve("a"), null);
+            metrics = t.fit().finalMetrics();
+            model = job.model().stateDict();
+            optim = t.optimizer().state();
+        }
+        try (VitFinetuneJob job = new VitFinetuneJob(c)) {
+            Trainer[] t = new Trainer[1];
+            t[0] = new Trainer(job, adamw(2), tmp.resolve("b"), new TrainingListener() {
+                @Override
+                public void onEpochEnd(EpochEvent e) {
+                    t[0].requestStop();
+                }
+            });
+            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+        }
+        try (VitFinetuneJob job = new VitFinetuneJob(c)) {
+            Trainer t = new Trainer(job, adamw(2), tmp.resolve("b"), null);
+            assertEquals(metrics, t.resume().finalMetrics());
+            TinyRuns.assertSameTensors(model, job.model().stateDict(), "model");
+            TinyRuns.assertSameTensors(optim, t.optimizer().state(), "optimizer");
+        }
+    }
+
+    @Test
     void probeOfARandomViTBeatsChanceOnSeparableData() throws Exception {
         VitProbe.Result r = VitProbe.run(new VitProbeConfig(2, vit(), null, 15, 1, 0.1, 16, true,
                 data().withLabels(0.5, 4)));
