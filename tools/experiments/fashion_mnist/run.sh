@@ -68,8 +68,8 @@ if [[ $SMOKE == 1 ]]; then
   TEACHER_ARCH=(depth=2)
   PRETRAIN_SETS=(job.data.limit=200)
   STUDENT_SETS=(job.student.encoder.baseWidth=16 job.student.decoderWidth=64 job.loss.queueSize=512)
-  # 1% of 1000 images is 10: batches of 10
-  FT_SETS=(job.model.baseWidth=16 job.data.batchSize=10)
+  # 1% of 1000 images is 10: batches of 5, so that it makes the 2 steps a warmup-cosine schedule needs
+  FT_SETS=(job.model.baseWidth=16 job.data.batchSize=5)
 else
   ROOT="${ROOT:-$REPO/runs/fashion-mnist}"
   DATA_SETS=()
@@ -142,10 +142,12 @@ train_stage() {
   if [[ $DRY == 1 ]]; then return; fi
   mkdir -p "$dir"
   local t0; t0=$(now)
+  CURRENT_STAGE=$name; CURRENT_T0=$t0
   set +e
-  "$HGKD" "$@" --output "$dir" "${resume[@]}" > "$dir/.last.log" 2>&1
-  local rc=$?
+  "$HGKD" "$@" --output "$dir" "${resume[@]}" 2>&1 | tee -i "$dir/.last.log" >&2
+  local rc=${PIPESTATUS[0]}
   set -e
+  CURRENT_STAGE=""
   cat "$dir/.last.log" >> "$dir/driver.log"
   if [[ $rc == 0 ]] && grep -q ': completed after' "$dir/.last.log"; then
     status=completed; touch "$dir/.done"
@@ -221,7 +223,14 @@ probe_stage() {
   fi
 }
 
-trap 'log "interrupted: run again to resume"; exit 130' INT TERM
+CURRENT_STAGE=""
+on_signal() {
+  # the running hgkd got the signal too and has written its epoch-end checkpoint by now
+  if [[ -n "$CURRENT_STAGE" ]]; then record "$CURRENT_STAGE" "$(elapsed "$CURRENT_T0")" interrupted; fi
+  log "interrupted: run again to resume"
+  exit 130
+}
+trap on_signal INT TERM
 T_START=$(now)
 log "root $ROOT (smoke=$SMOKE) seeds [$SEEDS] students [$STUDENTS scratch] budgets [$BUDGETS]"
 

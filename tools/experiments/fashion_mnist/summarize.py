@@ -99,7 +99,7 @@ def teacher_table(root):
                          "-" if lab is None else lab["seed"]))
     teacher = final_epoch(os.path.join(root, "teacher"))
     if teacher is not None:
-        notes.append("MAE teacher: %d epochs, final epoch-mean loss %.4f." % (teacher["epoch"],
+        notes.append("MAE teacher: %d epochs, final epoch-mean loss %.4f." % (teacher["epoch"] + 1,
                                                                              teacher["losses"]["loss"]))
     return lines, notes
 
@@ -128,6 +128,8 @@ def student_table(root):
             best = max(r["metrics"].get("top1", 0) for r in recs)
             runs[(m.group(1), m.group(3))][int(m.group(2))] = (rec["metrics"]["top1"], best)
     budgets = sorted({p for (_, p) in runs}, key=float)
+    if not budgets:
+        return ["(no completed fine-tuning runs yet)"], [], [], missing
     lines = ["| student | " + " | ".join("top-1 @ %s labels" % pct_label(p) for p in budgets) + " |",
              "|---|" + "---|" * len(budgets)]
     stats = {}
@@ -264,8 +266,10 @@ def main(argv=None):
     out += t_lines + [""] + t_notes
     out += ["", "### Students (fine-tuned top-1 on the test set, final epoch, mean ± sample std over seeds)", ""]
     out += s_lines
-    out += ["", "Gaps (difference of means in points; \"win\" only where it exceeds the sum of the two spreads):", ""]
-    out += gaps
+    if gaps:
+        out += ["", "Gaps (difference of means in points; \"win\" only where it exceeds the sum of the two spreads):",
+                ""]
+        out += gaps
     if missing:
         out += ["", "Incomplete fine-tuning runs (not counted): " + ", ".join(missing)]
     out += ["", "<details><summary>Every run</summary>", ""] + per_seed + ["", "</details>"]

@@ -66,10 +66,11 @@ public final class VitProbe {
         LinearProbe probe = new LinearProbe(d, k, config.batchNorm(), Seeds.derive(config.seed(), "init.probe", 0));
         double peak = config.baseLr() * config.batchSize() / 256.0;
         Optimizer sgd = probe.sgd(peak);
-        WarmupCosine lr = WarmupCosine.mae(peak, 0, config.warmupEpochs(), config.epochs());
+        // MAE's schedule in half epochs, read at the middle of each epoch: the first warmup epoch does not run at 0
+        WarmupCosine lr = WarmupCosine.mae(peak, 0, 2L * config.warmupEpochs(), 2L * config.epochs());
         List<Double> losses = new ArrayList<>();
         for (int e = 0; e < config.epochs(); e++) {
-            sgd.setLr(lr.valueAt(e));
+            sgd.setLr(lr.valueAt(2L * e + 1));
             losses.add(probe.trainEpoch(train.x(), train.y(), Math.min(config.batchSize(), train.y().length), sgd,
                     Seeds.derive(config.seed(), "probe.data", e)));
         }

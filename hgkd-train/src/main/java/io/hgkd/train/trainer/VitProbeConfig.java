@@ -8,7 +8,7 @@ import io.hgkd.models.vit.VitConfig;
  * once without augmentation from the labelled training subset ({@code data.labels}) and from the evaluation split;
  * the probe is MAE's head ({@link io.hgkd.train.finetune.LinearProbe}: affine-free BatchNorm, Linear) trained with
  * momentum-0.9 SGD without weight decay at {@code lr = baseLr * batchSize / 256}, set per epoch by MAE's
- * warmup-cosine schedule (MAE's linear probe: LARS, base lr 0.1, 90 epochs, 10 of warmup; LARS is not available).
+ * warmup-cosine schedule (its value at the middle of the epoch) (MAE's linear probe: LARS, base lr 0.1, 90 epochs, 10 of warmup; LARS is not available).
  *
  * <p>The canonical constructor derives {@code encoder.seed} from {@code seed} ({@code Seeds.derive(seed,
  * "init.model", 0)}): with {@code encoderWeights} null that is the random ViT of the teacher's shape that the MAE
