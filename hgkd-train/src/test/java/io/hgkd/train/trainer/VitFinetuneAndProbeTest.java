@@ -124,7 +124,10 @@ class VitFinetuneAndProbeTest {
         var vit = VitProbe.encoder(c);
         VitProbe.Features f = VitProbe.features(vit, c.data(), c.data().eval(), 0);
         assertEquals(64, f.y().length);
-        var b = c.data().loader(c.data().eval(), 0, false).epoch(0).next();
+        io.hgkd.train.data.Batch b;
+        try (var loader = c.data().loader(c.data().eval(), 0, false)) {
+            b = loader.epoch(0).next();
+        }
         var plain = new io.hgkd.models.vit.VisionTransformer(c.encoder());
         plain.eval();
         INDArray tokens = plain.forwardTokens(b.images());
