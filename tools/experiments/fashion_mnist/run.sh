@@ -99,8 +99,9 @@ mkdir -p "$ROOT"
 
 log() { echo "[$(date '+%F %T')] $*" | tee -a "$ROOT/driver.log" >&2; }
 
-# warmup epochs: a tenth of the run, 0 for a 1-epoch run (the trainer needs warmup < epochs)
-warmup() { local e=$1; if (( e <= 1 )); then echo 0; elif (( e < 10 )); then echo 1; else echo $(( e / 10 )); fi; }
+# warmup epochs: a tenth of the run, 1 under 10 epochs, 0 for runs of 1 or 2 epochs (smoke runs: the schedule
+# needs warmup + 2 steps)
+warmup() { local e=$1; if (( e <= 2 )); then echo 0; elif (( e < 10 )); then echo 1; else echo $(( e / 10 )); fi; }
 
 # "0.01" -> "1", "0.1" -> "10", "1" -> "100"
 pct() { awk -v f="$1" 'BEGIN { printf "%g", f * 100 }'; }
