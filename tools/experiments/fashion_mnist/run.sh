@@ -32,6 +32,9 @@
 #   TEACHER_FT_FRACTION, TEACHER_FT_EPOCHS   the teacher's supervised fine-tune (0.1, 50)
 #   PROBE_FRACTIONS  label fractions of the probes ("0.1 1"); PROBE_EPOCHS (90)
 #   EXTRA_SETS       extra --set arguments for every stage with a job.data (e.g. "job.data.workers=1")
+#
+# --smoke: every stage on 200 embedded images, budgets 5/10/100%, 1 epoch, tiny models, seed 0, into
+# runs/fashion-mnist-smoke (the same knobs override it). --dry-run prints the hgkd commands without running them.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,7 +50,7 @@ while [[ $# -gt 0 ]]; do
     --smoke) SMOKE=1 ;;
     --dry-run) DRY=1 ;;
     --root) ROOT="$2"; shift ;;
-    -h|--help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
