@@ -7,6 +7,7 @@ import io.hgkd.train.trainer.DistillJob;
 import io.hgkd.train.trainer.Exports;
 import io.hgkd.train.trainer.MaePretrainJob;
 import io.hgkd.train.trainer.Trainer;
+import io.hgkd.train.trainer.VitFinetuneJob;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Spec;
         header = "Write a checkpoint's encoder as a timm-named safetensors file.",
         description = {"For a 'distill' checkpoint: the student's ResNet encoder with timm names (no fc.*), for "
             + "'hgkd finetune' (job.encoderWeights) or PyTorch. For an MAE ('pretrain-teacher') checkpoint: the ViT "
-            + "encoder with timm names, for 'hgkd distill' (job.teacherWeights). The kind is read from the "
+            + "encoder with timm names, for 'hgkd distill' (job.teacherWeights); likewise the encoder of a 'finetune-vit' "
+            + "checkpoint (without its head). The kind is read from the "
             + "checkpoint. See docs/training.md.",
             "CHECKPOINT is a checkpoint directory (DIR/checkpoints/checkpoint-...) or a run directory, whose latest "
             + "checkpoint is used."})
@@ -53,9 +55,13 @@ final class ExportCommand implements Callable<Integer> {
         } else if (kind.equals(MaePretrainJob.KIND)) {
             written = Exports.maeTeacher(dir, output);
             what = "MAE ViT encoder";
+        } else if (kind.equals(VitFinetuneJob.KIND)) {
+            written = Exports.vitEncoder(dir, output);
+            what = "fine-tuned ViT encoder";
         } else {
             throw new IllegalArgumentException(dir + " is a '" + kind + "' checkpoint; export handles '"
-                    + DistillJob.KIND + "' and '" + MaePretrainJob.KIND + "' checkpoints");
+                    + DistillJob.KIND + "', '" + MaePretrainJob.KIND + "' and '" + VitFinetuneJob.KIND
+                    + "' checkpoints");
         }
         long params = written.values().stream().mapToLong(INDArray::length).sum();
         PrintWriter out = spec.commandLine().getOut();

@@ -19,6 +19,7 @@ import io.hgkd.train.loop.ProgressListener;
 import io.hgkd.train.loop.RunInfo;
 import io.hgkd.train.loop.RunSummary;
 import io.hgkd.train.loop.TrainingListener;
+import io.hgkd.train.trainer.DataConfig;
 import io.hgkd.train.trainer.GcListener;
 import io.hgkd.train.trainer.Trainer;
 import io.hgkd.train.trainer.TrainerConfig;
@@ -252,12 +253,23 @@ final class TrainingRun {
         node.set(path[path.length - 1], value);
     }
 
+    /**
+     * Adds the optional fields a job config may omit (today {@code data.labels}, see
+     * {@link DataConfig#fillOptionalDefaults}), since {@link #JSON} otherwise refuses every missing field.
+     */
+    static void fillOptionalDefaults(JsonNode job) {
+        if (job != null && job.get("data") instanceof ObjectNode data) {
+            DataConfig.fillOptionalDefaults(data);
+        }
+    }
+
     /** Deserialises {@code tree.field}; errors become usage errors naming the dotted field. */
     private <T> T convert(CommandSpec spec, ObjectNode tree, String field, Class<T> type) {
         JsonNode n = tree.get(field);
         if (n == null || n.isNull()) {
             throw new ParameterException(spec.commandLine(), config + ": missing \"" + field + "\"");
         }
+        fillOptionalDefaults(n);
         try {
             return JSON.treeToValue(n, type);
         } catch (JsonMappingException e) {

@@ -1,5 +1,6 @@
 package io.hgkd.train.trainer;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.hgkd.train.data.Dataset;
 import io.hgkd.train.data.FashionMnist;
 import io.hgkd.train.data.IdxDataset;
@@ -35,9 +36,82 @@ import java.util.random.RandomGenerator;
  * @param batchSize images per step
  * @param workers   decoding threads (0 = on the training thread); the batches do not depend on it
  * @param dropLast  drop a short last batch (keeps every step the same size)
+ * @param labels    the labelled subset a fine-tuning job (and a linear probe) trains on, or null (the default, and
+ *                  what an absent JSON field means) for every training label; see {@link LabelSubset}. Pretraining
+ *                  jobs ignore it (they use every training image, unlabelled), evaluation always uses the whole
+ *                  evaluation split. Serialised only when set, so configs without it stay as they were.
  */
 public record DataConfig(Source source, String path, int limit, int imageSize, int channels, int numClasses,
-                         int batchSize, int workers, boolean dropLast) {
+                         int batchSize, int workers, boolean dropLast,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) LabelSubset labels) {
+
+    /**
+     * A class-stratified subset of the training labels: every class keeps {@code round(fraction * n_k)} of its
+     * {@code n_k} training examples (so balanced data such as Fashion-MNIST stays balanced: 1% = 60 per class), chosen
+     * by a per-class shuffle seeded from {@code seed} alone. The subset is therefore the same for every student and
+     * training seed at a given (fraction, seed), and smaller fractions are prefixes of larger ones with the same seed
+     * (the 1% subset lies inside the 10% subset). Applied after {@code limit}. Checked when the data are built: a
+     * class left without examples is an error naming it.
+     *
+     * @param fraction in (0, 1]; 1 keeps every example (in the original order)
+     * @param seed     the subset's seed, independent of the job's training seed
+     */
+    public record LabelSubset(double fraction, long seed) {
+        /** Validates the fraction. */
+        public LabelSubset {
+            if (!(fraction > 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("data.labels.fraction must be in (0, 1] (1 = all labels), got "
+                        + fraction);
+            }
+        }
+
+        /**
+         * The chosen indices of a training set with these labels, ascending.
+         *
+         * @param labels     class of every example, in [0, numClasses)
+         * @param numClasses K
+         * @throws IllegalArgumentException if a class would keep no example, naming it and its count
+         */
+        public int[] select(int[] labels, int numClasses) {
+            List<List<Integer>> byClass = new java.util.ArrayList<>();
+            for (int k = 0; k < numClasses; k++) {
+                byClass.add(new java.util.ArrayList<>());
+            }
+            for (int i = 0; i < labels.length; i++) {
+                if (labels[i] < 0 || labels[i] >= numClasses) {
+                    throw new IllegalArgumentException("data.labels: example " + i + " has label " + labels[i]
+                            + " outside [0, " + numClasses + ")");
+                }
+                byClass.get(labels[i]).add(i);
+            }
+            java.util.BitSet keep = new java.util.BitSet(labels.length);
+            for (int k = 0; k < numClasses; k++) {
+                List<Integer> idx = byClass.get(k);
+                if (idx.isEmpty()) {
+                    continue; // a class absent from the data (e.g. a small limit) has nothing to keep
+                }
+                int m = (int) Math.round(fraction * idx.size());
+                if (m < 1) {
+                    throw new IllegalArgumentException("data.labels.fraction " + fraction + " leaves class " + k
+                            + " with no labelled example (it has " + idx.size() + "); use a fraction >= "
+                            + (0.5 / idx.size()) + " or more data");
+                }
+                // Fisher-Yates with a generator per (seed, class): independent of the other classes' sizes
+                java.util.SplittableRandom r = new java.util.SplittableRandom(Seeds.derive(seed, "labels", k));
+                Integer[] a = idx.toArray(new Integer[0]);
+                for (int i = a.length - 1; i > 0; i--) {
+                    int j = r.nextInt(i + 1);
+                    Integer t = a[i];
+                    a[i] = a[j];
+                    a[j] = t;
+                }
+                for (int i = 0; i < m; i++) {
+                    keep.set(a[i]);
+                }
+            }
+            return keep.stream().toArray();
+        }
+    }
 
     /** Dataset kinds. */
     public enum Source {
@@ -67,6 +141,12 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
     /** Grey (1-channel) counterpart of {@link Normalize#IMAGENET}: the mean of its means and stds. */
     private static final Normalize IMAGENET_GREY = Normalize.of(0.449f, 0.226f);
 
+    /** A config with every training label ({@code labels} null). */
+    public DataConfig(Source source, String path, int limit, int imageSize, int channels, int numClasses,
+                      int batchSize, int workers, boolean dropLast) {
+        this(source, path, limit, imageSize, channels, numClasses, batchSize, workers, dropLast, null);
+    }
+
     /** Validates the fields. */
     public DataConfig {
         if (source == null) {
@@ -92,6 +172,23 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
         if (batchSize < 1 || workers < 0) {
             throw new IllegalArgumentException("batchSize must be >= 1 and workers >= 0, got " + batchSize + ", "
                     + workers);
+        }
+    }
+
+    /** This config fine-tuning on the labelled subset {@code (fraction, seed)}; fraction 1 means every label. */
+    public DataConfig withLabels(double fraction, long seed) {
+        LabelSubset l = fraction == 1 ? null : new LabelSubset(fraction, seed);
+        return new DataConfig(source, path, limit, imageSize, channels, numClasses, batchSize, workers, dropLast, l);
+    }
+
+    /**
+     * Fills the optional fields absent from a JSON {@code data} object with their defaults ({@code labels}: null),
+     * for readers that refuse missing creator properties (the CLI); configs written before a field existed then
+     * still load.
+     */
+    public static void fillOptionalDefaults(com.fasterxml.jackson.databind.node.ObjectNode data) {
+        if (!data.has("labels")) {
+            data.putNull("labels");
         }
     }
 
@@ -130,9 +227,18 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
         return source == Source.SYNTHETIC ? numClasses : FashionMnist.CLASSES.size();
     }
 
-    /** The training set, labeled (for fine-tuning). */
+    /** The training set, labeled, restricted to the {@link #labels()} subset if one is set (for fine-tuning). */
     public Dataset train() throws IOException {
-        return dataset(true);
+        return labelled(dataset(true, true));
+    }
+
+    /**
+     * The labelled training subset of {@link #train()} with the evaluation transforms (no random augmentation), for
+     * features of a frozen encoder (linear probing). Equals {@link #train()} for Fashion-MNIST and synthetic data,
+     * whose training pipeline is not random.
+     */
+    public Dataset trainForFeatures() throws IOException {
+        return labelled(dataset(true, false));
     }
 
     /**
@@ -141,7 +247,7 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
      */
     public Dataset pretrain() throws IOException {
         if (source != Source.IMAGE_FOLDER) {
-            return train();
+            return dataset(true, true);
         }
         Pipeline p = new Pipeline(channels, List.of(RandomResizedCrop.spark(imageSize), RandomHorizontalFlip.half()),
                 normalize());
@@ -150,7 +256,7 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
 
     /** The evaluation set (Fashion-MNIST's test split; other synthetic images). */
     public Dataset eval() throws IOException {
-        return dataset(false);
+        return dataset(false, false);
     }
 
     /**
@@ -178,9 +284,35 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
         return channels == 3 ? Normalize.IMAGENET : IMAGENET_GREY;
     }
 
-    private Dataset dataset(boolean training) throws IOException {
+    /** {@code d} restricted to {@link #labels()}, or {@code d} itself when every label is used. */
+    private Dataset labelled(Dataset d) {
+        if (labels == null || labels.fraction() == 1) {
+            return d;
+        }
+        int[] y = new int[d.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = labelOf(d, i);
+        }
+        return new Subset(d, labels.select(y, classes()));
+    }
+
+    /** The label of example {@code i} without decoding its image. */
+    private static int labelOf(Dataset d, int i) {
+        if (d instanceof ImageDataset id) {
+            return id.source().label(i);
+        }
+        if (d instanceof Head h) {
+            return labelOf(h.d(), i);
+        }
+        if (d instanceof Synthetic s) {
+            return s.label(i);
+        }
+        throw new IllegalStateException("cannot read labels of " + d.getClass().getSimpleName());
+    }
+
+    private Dataset dataset(boolean training, boolean augment) throws IOException {
         if (source == Source.IMAGE_FOLDER) {
-            Pipeline p = training
+            Pipeline p = training && augment
                     ? new Pipeline(channels, List.of(RandomResizedCrop.of(imageSize), RandomHorizontalFlip.half()),
                             normalize())
                     : new Pipeline(channels, Pipeline.imagenetEval(imageSize).transforms(), normalize());
@@ -201,6 +333,34 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
 
     private static Dataset head(Dataset d, int limit) {
         return limit > 0 && limit < d.size() ? new Head(d, limit) : d;
+    }
+
+    /** The examples {@code indices} of a dataset, renumbered from 0. */
+    private record Subset(Dataset d, int[] indices) implements Dataset {
+        @Override
+        public int size() {
+            return indices.length;
+        }
+
+        @Override
+        public Sample get(int index, RandomGenerator rng) throws IOException {
+            return d.get(indices[index], rng);
+        }
+
+        @Override
+        public String describe(int index) {
+            return d.describe(indices[index]);
+        }
+
+        @Override
+        public int numClasses() {
+            return d.numClasses();
+        }
+
+        @Override
+        public java.util.List<String> skippedPaths() {
+            return d.skippedPaths();
+        }
     }
 
     /** The first {@code size} examples of a dataset. */
@@ -228,6 +388,11 @@ public record DataConfig(Source source, String path, int limit, int imageSize, i
 
     /** Class {@code k} has mean {@code 0.5 * (k - (K-1)/2)} in channel {@code k % C}, plus unit Gaussian noise. */
     private record Synthetic(int size, int imageSize, int channels, int classes, long stream) implements Dataset {
+        /** The label of example {@code index} (the first draw of its generator). */
+        int label(int index) {
+            return new java.util.SplittableRandom(Seeds.derive(stream, "synthetic", index)).nextInt(classes);
+        }
+
         @Override
         public Sample get(int index, RandomGenerator ignored) {
             // per-index generator, independent of the loader's augmentation stream, so the data are fixed

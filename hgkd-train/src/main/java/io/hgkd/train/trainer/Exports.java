@@ -5,6 +5,7 @@ import io.hgkd.models.mae.MaskedAutoencoderViT;
 import io.hgkd.models.student.EncoderExport;
 import io.hgkd.train.checkpoint.Checkpoint;
 import io.hgkd.train.checkpoint.Snapshot;
+import io.hgkd.train.finetune.VitClassifier;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -14,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Weights out of trainer checkpoints, for the next stage: the student encoder of a {@code distill} checkpoint with
  * timm ResNet names (what {@link FinetuneJobConfig#encoderWeights()} and PyTorch load), and the ViT encoder of an
- * {@code mae} checkpoint (what {@link DistillJobConfig#teacherWeights()} loads).
+ * {@code mae} or {@code finetune-vit} checkpoint (what {@link DistillJobConfig#teacherWeights()} loads).
  */
 public final class Exports {
     private Exports() {
@@ -59,6 +60,30 @@ public final class Exports {
         ckpt.restoreModule(Snapshot.MODEL, mae);
         Map<String, INDArray> out = mae.encoderStateDict();
         SafeTensors.write(output, out, Map.of("format", "pt", "source", "hgkd mae checkpoint "
+                + checkpointDir.getFileName() + " (ViT encoder)"));
+        return out;
+    }
+
+    /**
+     * Writes the ViT encoder of the {@code finetune-vit} checkpoint {@code checkpointDir} (ViT names, no head: the
+     * layout {@link DistillJobConfig#teacherWeights()} loads) to {@code output}.
+     *
+     * @return the tensors written
+     */
+    public static Map<String, INDArray> vitEncoder(Path checkpointDir, Path output) throws IOException {
+        Checkpoint ckpt = Checkpoint.load(checkpointDir);
+        requireKind(ckpt, VitFinetuneJob.KIND);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        ckpt.module(Snapshot.MODEL).forEach((k, v) -> {
+            if (k.startsWith(VitClassifier.ENCODER_PREFIX)) {
+                out.put(k.substring(VitClassifier.ENCODER_PREFIX.length()), v);
+            }
+        });
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(checkpointDir + ": no " + VitClassifier.ENCODER_PREFIX + "* tensors in"
+                    + " the model");
+        }
+        SafeTensors.write(output, out, Map.of("format", "pt", "source", "hgkd finetune-vit checkpoint "
                 + checkpointDir.getFileName() + " (ViT encoder)"));
         return out;
     }

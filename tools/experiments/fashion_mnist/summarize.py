@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Tables and plots of the Fashion-MNIST experiment (run.sh) into docs/results.md.
+
+    python3 tools/experiments/fashion_mnist/summarize.py [--root DIR] [--out docs/results.md] [--plots docs/results]
+
+Reads the run folders under ROOT (probes/*/probe.json, */epochs.jsonl, stage_times.tsv), replaces the text between
+the markers <!-- results:begin --> and <!-- results:end --> of --out with the tables, and copies the PlotListener
+plots (loss.png, metrics.png) of the teacher, the fine-tuned teacher and seed-0 students into --plots. Only runs
+marked complete (.done) count; missing ones are listed, never filled in. Standard library + numpy only.
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import sys
+from collections import OrderedDict, defaultdict
+
+import numpy as np
+
+BEGIN = "<!-- results:begin -->"
+END = "<!-- results:end -->"
+STUDENTS = OrderedDict([("hgkd", "H-GKD"), ("hgkd_pix", "H-GKD + pixel"), ("spark", "SparK (pixel only)"),
+                        ("scratch", "scratch")])
+TEACHERS = OrderedDict([("mae", "MAE teacher"), ("teacher_ft", "MAE teacher, fine-tuned on its label subset"),
+                        ("random", "random ViT, same shape")])
+
+
+def read_jsonl(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass  # a torn last line of a killed run
+    return out
+
+
+def final_epoch(run_dir):
+    """The last epoch record of a completed run, or None."""
+    if not os.path.exists(os.path.join(run_dir, ".done")):
+        return None
+    recs = read_jsonl(os.path.join(run_dir, "epochs.jsonl"))
+    return recs[-1] if recs else None
+
+
+def pct_label(p):
+    return "%s%%" % p
+
+
+def fmt(x, digits=2):
+    return "-" if x is None else ("%.*f" % (digits, 100.0 * x))
+
+
+def mean_spread(values):
+    """Mean and sample standard deviation (ddof 1; 0 for one value) of accuracies."""
+    a = np.asarray(values, dtype=float)
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def teacher_table(root):
+    probes = {}
+    fractions = set()
+    pdir = os.path.join(root, "probes")
+    if os.path.isdir(pdir):
+        for name in sorted(os.listdir(pdir)):
+            m = re.fullmatch(r"(.+)-(\d+(?:\.\d+)?)pct", name)
+            f = os.path.join(pdir, name, "probe.json")
+            if m and os.path.exists(f):
+                with open(f) as fh:
+                    probes[(m.group(1), m.group(2))] = json.load(fh)
+                fractions.add(m.group(2))
+    fr = sorted(fractions, key=float)
+    lines = ["| encoder | " + " | ".join("probe top-1 @ %s labels" % pct_label(p) for p in fr)
+             + " | own fine-tune top-1 |", "|---|" + "---|" * (len(fr) + 1)]
+    ft = final_epoch(os.path.join(root, "teacher_ft"))
+    ft_cfg = read_json(os.path.join(root, "teacher_ft", "config.json"))
+    for key, label in TEACHERS.items():
+        cells = []
+        for p in fr:
+            r = probes.get((key, p))
+            cells.append("-" if r is None else "%s (n=%d)" % (fmt(r["top1"]), r["train_size"]))
+        own = "-"
+        if key == "teacher_ft" and ft is not None:
+            own = fmt(ft["metrics"].get("top1"))
+        lines.append("| %s | %s | %s |" % (label, " | ".join(cells), own))
+    notes = []
+    if ft_cfg is not None:
+        lab = ft_cfg["job"]["data"].get("labels")
+        notes.append("The fine-tuned teacher saw %s of the training labels (class-stratified, seed %s); its probes at"
+                     " larger fractions use labels it was not fine-tuned on." % (
+                         "all" if lab is None else pct_label("%g" % (100 * lab["fraction"])),
+                         "-" if lab is None else lab["seed"]))
+    teacher = final_epoch(os.path.join(root, "teacher"))
+    if teacher is not None:
+        notes.append("MAE teacher: %d epochs, final epoch-mean loss %.4f." % (teacher["epoch"] + 1,
+                                                                             teacher["losses"]["loss"]))
+    return lines, notes
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def student_table(root):
+    fdir = os.path.join(root, "finetune")
+    runs = defaultdict(dict)  # (student, pct) -> seed -> (final top1, best top1)
+    missing = []
+    if os.path.isdir(fdir):
+        for name in sorted(os.listdir(fdir)):
+            m = re.fullmatch(r"(.+)-s(\d+)-(\d+(?:\.\d+)?)pct", name)
+            if not m:
+                continue
+            rec = final_epoch(os.path.join(fdir, name))
+            if rec is None:
+                missing.append(name)
+                continue
+            recs = read_jsonl(os.path.join(fdir, name, "epochs.jsonl"))
+            best = max(r["metrics"].get("top1", 0) for r in recs)
+            runs[(m.group(1), m.group(3))][int(m.group(2))] = (rec["metrics"]["top1"], best)
+    budgets = sorted({p for (_, p) in runs}, key=float)
+    if not budgets:
+        return ["(no completed fine-tuning runs yet)"], [], [], missing
+    lines = ["| student | " + " | ".join("top-1 @ %s labels" % pct_label(p) for p in budgets) + " |",
+             "|---|" + "---|" * len(budgets)]
+    stats = {}
+    for key, label in STUDENTS.items():
+        cells = []
+        for p in budgets:
+            seeds = runs.get((key, p), {})
+            if not seeds:
+                cells.append("-")
+                continue
+            m, s = mean_spread([v[0] for v in seeds.values()])
+            stats[(key, p)] = (m, s, len(seeds))
+            cells.append("%.2f ± %.2f (n=%d)" % (100 * m, 100 * s, len(seeds)))
+        lines.append("| %s | %s |" % (label, " | ".join(cells)))
+    gaps = ["| comparison | " + " | ".join(pct_label(p) for p in budgets) + " |", "|---|" + "---|" * len(budgets)]
+    for a in ("hgkd", "hgkd_pix"):
+        for b in ("spark", "scratch"):
+            cells = []
+            for p in budgets:
+                if (a, p) not in stats or (b, p) not in stats:
+                    cells.append("-")
+                    continue
+                ma, sa, _ = stats[(a, p)]
+                mb, sb, _ = stats[(b, p)]
+                d = ma - mb
+                verdict = "win" if d > sa + sb else ("loss" if -d > sa + sb else "within spread")
+                cells.append("%+.2f (spread %.2f): %s" % (100 * d, 100 * (sa + sb), verdict))
+            gaps.append("| %s − %s | %s |" % (STUDENTS[a], STUDENTS[b], " | ".join(cells)))
+    per_seed = ["| run | final top-1 | best top-1 (any epoch) |", "|---|---|---|"]
+    for (key, p), seeds in sorted(runs.items(), key=lambda kv: (list(STUDENTS).index(kv[0][0])
+                                                                if kv[0][0] in STUDENTS else 99, float(kv[0][1]))):
+        for seed, (fin, best) in sorted(seeds.items()):
+            per_seed.append("| %s, %s labels, seed %d | %s | %s |" % (STUDENTS.get(key, key), pct_label(p), seed,
+                                                                      fmt(fin), fmt(best)))
+    return lines, gaps, per_seed, missing
+
+
+def stage_group(stage):
+    """teacher, teacher_ft, probe.mae.10pct -> probes, student.hgkd.s0 -> student hgkd, finetune.x.s0.1pct ->
+    finetune 1%, eval.* -> eval, *.export -> exports."""
+    parts = stage.split(".")
+    if stage.endswith(".export"):
+        return "exports"
+    if parts[0] == "student":
+        return "student pretraining: " + STUDENTS.get(parts[1], parts[1])
+    if parts[0] == "finetune":
+        return "fine-tuning at " + pct_label(parts[-1].replace("pct", "")) + " labels"
+    if parts[0] == "probe":
+        return "linear probes"
+    if parts[0] == "eval":
+        return "final evaluations"
+    return {"teacher": "MAE teacher pretraining", "teacher_ft": "teacher fine-tune"}.get(parts[0], parts[0])
+
+
+def time_table(root):
+    path = os.path.join(root, "stage_times.tsv")
+    if not os.path.exists(path):
+        return ["(no stage_times.tsv)"], []
+    rows = list(csv.DictReader(open(path), delimiter="\t"))
+    groups = OrderedDict()
+    machines = OrderedDict()
+    for r in rows:
+        g = stage_group(r["stage"])
+        s = groups.setdefault(g, [0.0, 0, set()])
+        s[0] += float(r["seconds"])
+        s[1] += 1
+        s[2].add(r["stage"])
+        machines[r["machine"]] = True
+    lines = ["| stage | runs | invocations | wall time |", "|---|---|---|---|"]
+    total = 0.0
+    for g, (sec, n, stages) in groups.items():
+        total += sec
+        lines.append("| %s | %d | %d | %s |" % (g, len(stages), n, hms(sec)))
+    lines.append("| **total** | | %d | **%s** |" % (len(rows), hms(total)))
+    per_stage = ["| stage | seconds | status | finished |", "|---|---|---|---|"]
+    for r in rows:
+        per_stage.append("| %s | %s | %s | %s |" % (r["stage"], r["seconds"], r["status"], r["finished"]))
+    return lines + ["", "Machine(s): " + "; ".join(machines)], per_stage
+
+
+def hms(sec):
+    sec = int(round(sec))
+    return "%d:%02d:%02d" % (sec // 3600, sec % 3600 // 60, sec % 60)
+
+
+def copy_plots(root, plots_dir, doc_dir):
+    """Copies the PNGs; returns markdown image lines with paths relative to the document."""
+    wanted = [("teacher/loss.png", "teacher-loss.png", "MAE teacher: pretraining loss"),
+              ("teacher_ft/metrics.png", "teacher_ft-metrics.png", "teacher fine-tune: top-1 per epoch"),
+              ("teacher_ft/loss.png", "teacher_ft-loss.png", "teacher fine-tune: loss")]
+    for s in ("hgkd", "hgkd_pix", "spark"):
+        wanted.append(("students/%s-s0/loss.png" % s, "student-%s-s0-loss.png" % s,
+                       "%s, seed 0: pretraining losses" % STUDENTS[s]))
+    fdir = os.path.join(root, "finetune")
+    if os.path.isdir(fdir):
+        for name in sorted(os.listdir(fdir)):
+            m = re.fullmatch(r"(.+)-s0-(\d+(?:\.\d+)?)pct", name)
+            if m:
+                wanted.append(("finetune/%s/metrics.png" % name, "finetune-%s-metrics.png" % name,
+                               "%s, seed 0, %s labels: fine-tuning top-1/top-5 per epoch" % (
+                                   STUDENTS.get(m.group(1), m.group(1)), pct_label(m.group(2)))))
+    lines = []
+    os.makedirs(plots_dir, exist_ok=True)
+    for src, dst, caption in wanted:
+        p = os.path.join(root, src)
+        if os.path.exists(p):
+            shutil.copyfile(p, os.path.join(plots_dir, dst))
+            rel = os.path.relpath(os.path.join(plots_dir, dst), doc_dir)
+            lines.append("![%s](%s)" % (caption, rel))
+    return lines
+
+
+def main(argv=None):
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.normpath(os.path.join(here, "..", "..", ".."))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", default=os.path.join(repo, "runs", "fashion-mnist"))
+    ap.add_argument("--out", default=os.path.join(repo, "docs", "results.md"))
+    ap.add_argument("--plots", default=os.path.join(repo, "docs", "results"))
+    a = ap.parse_args(argv)
+    if not os.path.isdir(a.root):
+        sys.exit("summarize.py: no run root %s (run tools/experiments/fashion_mnist/run.sh first)" % a.root)
+    with open(a.out) as f:
+        doc = f.read()
+    if BEGIN not in doc or END not in doc:
+        sys.exit("summarize.py: %s lacks the markers %s ... %s" % (a.out, BEGIN, END))
+
+    t_lines, t_notes = teacher_table(a.root)
+    s_lines, gaps, per_seed, missing = student_table(a.root)
+    times, per_stage = time_table(a.root)
+    plots = copy_plots(a.root, a.plots, os.path.dirname(os.path.abspath(a.out)))
+    out = ["", "_Generated by `tools/experiments/fashion_mnist/summarize.py` from `%s`._" % os.path.relpath(
+        a.root, repo), "", "### Teacher quality (linear probe on mean-pooled final tokens, Fashion-MNIST test set)", ""]
+    out += t_lines + [""] + t_notes
+    out += ["", "### Students (fine-tuned top-1 on the test set, final epoch, mean ± sample std over seeds)", ""]
+    out += s_lines
+    if gaps:
+        out += ["", "Gaps (difference of means in points; \"win\" only where it exceeds the sum of the two spreads):",
+                ""]
+        out += gaps
+    if missing:
+        out += ["", "Incomplete fine-tuning runs (not counted): " + ", ".join(missing)]
+    out += ["", "<details><summary>Every run</summary>", ""] + per_seed + ["", "</details>"]
+    out += ["", "### Wall time per stage", ""] + times
+    out += ["", "<details><summary>Every stage invocation</summary>", ""] + per_stage + ["", "</details>"]
+    out += ["", "### Plots", ""] + (plots or ["(no plots yet)"]) + [""]
+    new = doc[:doc.index(BEGIN) + len(BEGIN)] + "\n".join(out) + doc[doc.index(END):]
+    with open(a.out, "w") as f:
+        f.write(new)
+    print("wrote %s (%d plots into %s)" % (a.out, len(plots), a.plots))
+
+
+if __name__ == "__main__":
+    main()
