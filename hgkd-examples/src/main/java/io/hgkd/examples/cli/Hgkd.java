@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "hgkd", mixinStandardHelpOptions = true, versionProvider = Hgkd.Version.class,
         description = "H-GKD on ND4J: checkpoints, models and training from the command line.",
         subcommands = {InspectCommand.class, ForwardCommand.class, PretrainTeacherCommand.class, DistillCommand.class,
-            FinetuneCommand.class, EvalCommand.class, ExportCommand.class, CommandLine.HelpCommand.class},
+            FinetuneCommand.class, EvalCommand.class, ExportCommand.class, QuickstartCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Run 'hgkd COMMAND --help' for a command's options."})
 public final class Hgkd implements Runnable {
     /** Exit code of a successful run. */

@@ -7,7 +7,7 @@ import io.hgkd.core.nn.Module;
 import io.hgkd.core.optim.ParamGroup;
 import io.hgkd.core.optim.ParamGroups;
 import io.hgkd.core.sparse.ActiveMask;
-import io.hgkd.models.checkpoint.Checkpoints;
+import io.hgkd.models.checkpoint.LoadPlan;
 import io.hgkd.models.student.SparkStudent;
 import io.hgkd.models.student.StudentOutput;
 import io.hgkd.models.vit.VisionTransformer;
@@ -67,7 +67,8 @@ public final class DistillJob implements TrainingJob, Previewable {
             VisionTransformer t = new VisionTransformer(config.teacher());
             if (config.teacherWeights() != null) {
                 Path file = Path.of(config.teacherWeights());
-                LoadReport r = t.loadStateDict(Checkpoints.read(file), false);
+                // LoadPlan.vitEncoder: also takes MAE .pth conversions ('model.' prefix, decoder keys dropped)
+                LoadReport r = LoadPlan.vitEncoder().loadInto(t, file, false);
                 if (!r.missing().isEmpty() || !r.wrongShape().isEmpty()) {
                     throw new IllegalArgumentException(file + " does not fit the teacher " + config.teacher()
                             + ": " + r);

@@ -123,6 +123,7 @@ public final class Trainer {
         this.wdSchedule = new CosineWeightDecay(config.weightDecay(), config.weightDecayEnd(), totalSteps);
         this.optimizer = switch (config.optimizer()) {
             case LAMB -> new Lamb(job.paramGroups(), Lamb.Config.sparkPretrain(peakLr, config.weightDecay()));
+            case LAMB_FINETUNE -> new Lamb(job.paramGroups(), Lamb.Config.sparkFinetune(peakLr, config.weightDecay()));
             case ADAMW -> new AdamW(job.paramGroups(), new AdamW.Config(peakLr, 0.9, 0.999, 1e-8,
                     config.weightDecay()));
             case ADAMW_MAE -> new AdamW(job.paramGroups(), new AdamW.Config(peakLr, 0.9, 0.95, 1e-8,
