@@ -70,7 +70,9 @@ class QuickstartTest {
         for (JsonNode s : json.get("stages")) {
             if (s.get("stage").asText().startsWith("finetune-")) {
                 double top1 = s.at("/metrics/top1").asDouble(-1);
-                assertTrue(top1 >= 0 && top1 <= 100, s.toString());
+                assertTrue(top1 >= 0 && top1 <= 1, "a fraction: " + s);
+                assertTrue(table.contains(String.format(java.util.Locale.ROOT, " | %.1f | ", 100 * top1)),
+                        "the table shows percent: " + table);
             }
         }
         for (String pic : List.of("teacher", "hgkd", "spark")) {

@@ -212,7 +212,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         double s = (System.nanoTime() - t) / 1e9;
         cpu = processCpuSeconds() - cpu;
         out.printf(Locale.ROOT, "== %s done in %s (CPU time %s)%s%n", title, clock(s), clock(cpu),
-                m.containsKey("top1") ? String.format(Locale.ROOT, ": top-1 %.1f%%", m.get("top1")) : "");
+                m.containsKey("top1") ? String.format(Locale.ROOT, ": top-1 %.1f%%", 100 * m.get("top1")) : "");
         out.flush();
         return new Stage(title.substring(4), what, s, cpu, m);
     }
@@ -323,7 +323,8 @@ public final class QuickstartCommand implements Callable<Integer> {
             if (LABELS.containsKey(s.name())) {
                 String[] l = LABELS.get(s.name()).split(" \\(", 2);
                 b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f |%n", l[0], l[1].replace(")", ""),
-                        s.metrics().getOrDefault("top1", Double.NaN), s.metrics().getOrDefault("top5", Double.NaN)));
+                        100 * s.metrics().getOrDefault("top1", Double.NaN),
+                        100 * s.metrics().getOrDefault("top5", Double.NaN)));
             }
         }
         b.append("\n| stage | what | wall time | CPU time |\n|---|---|---:|---:|\n");
@@ -345,7 +346,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             n.put("what", s.what());
             n.put("seconds", s.seconds());
             n.put("cpu_seconds", s.cpuSeconds());
-            n.set("metrics", TrainingRun.JSON.valueToTree(s.metrics()));
+            n.set("metrics", TrainingRun.JSON.valueToTree(s.metrics())); // top1, top5 as fractions
         }
         root.put("total_seconds", total);
         root.put("total_cpu_seconds", totalCpu);
