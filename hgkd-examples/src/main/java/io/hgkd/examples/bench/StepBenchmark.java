@@ -26,6 +26,7 @@ import io.hgkd.train.distill.DistillLoss;
 import io.hgkd.train.distill.DistillStep;
 import io.hgkd.train.trainer.DistillJobConfig;
 import io.hgkd.train.trainer.MaePretrainJobConfig;
+import io.hgkd.train.trainer.Trainer;
 import io.hgkd.train.trainer.TrainerConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -245,7 +246,7 @@ public final class StepBenchmark {
         DistillLoss loss = new DistillLoss(lossConfig, studentConfig.teacherDim());
         DistillStep step = new DistillStep(teacher, student, loss, 0);
         List<ParamGroup> groups = ParamGroups.spark(student.namedParameters());
-        Optimizer opt = optimizer(trainer.optimizer(), groups, trainer.baseLr() * batch / 256.0,
+        Optimizer opt = Trainer.optimizer(trainer.optimizer(), groups, trainer.baseLr() * batch / 256.0,
                 trainer.weightDecay());
 
         int size = studentConfig.inputSize();
@@ -276,7 +277,7 @@ public final class StepBenchmark {
         model.train(true);
         CrossEntropy ce = new CrossEntropy(0.1);
         List<ParamGroup> groups = ParamGroups.spark(model.namedParameters());
-        Optimizer opt = optimizer(TrainerConfig.OptimizerKind.ADAMW, groups, 1e-3 * batch / 256.0, 0.05);
+        Optimizer opt = Trainer.optimizer(TrainerConfig.OptimizerKind.ADAMW, groups, 1e-3 * batch / 256.0, 0.05);
         INDArray images = gaussian(new Random(1), batch, 3, 224, 224);
         Random r = new Random(3);
         int[] labels = new int[batch];
@@ -303,7 +304,7 @@ public final class StepBenchmark {
         MaskedAutoencoderViT model = new MaskedAutoencoderViT(config);
         model.train(true);
         List<ParamGroup> groups = ParamGroups.spark(model.namedParameters());
-        Optimizer opt = optimizer(TrainerConfig.OptimizerKind.ADAMW_MAE, groups, baseLr * batch / 256.0, wd);
+        Optimizer opt = Trainer.optimizer(TrainerConfig.OptimizerKind.ADAMW_MAE, groups, baseLr * batch / 256.0, wd);
         VitConfig e = config.encoder();
         INDArray images = gaussian(new Random(1), batch, e.inChans(), e.imgSize(), e.imgSize());
         Random r = new Random(4);
@@ -338,16 +339,6 @@ public final class StepBenchmark {
         return new Bench("teacher forward: frozen ViT-B/16, 224 px, final-norm tokens, no gradients", batch,
                 i -> i == total - 1 ? teacher.forwardTokens(images).sumNumber().doubleValue()
                         : teacher.forwardTokens(images).getDouble(0), 0, Map.of("images", images));
-    }
-
-    /** The optimizer the Trainer builds for {@code kind} (its switch, with the peak lr). */
-    private static Optimizer optimizer(TrainerConfig.OptimizerKind kind, List<ParamGroup> groups, double lr,
-                                       double wd) {
-        return switch (kind) {
-            case LAMB -> new Lamb(groups, Lamb.Config.sparkPretrain(lr, wd));
-            case ADAMW -> new AdamW(groups, new AdamW.Config(lr, 0.9, 0.999, 1e-8, wd));
-            case ADAMW_MAE -> new AdamW(groups, new AdamW.Config(lr, 0.9, 0.95, 1e-8, wd));
-        };
     }
 
     private static long count(List<ParamGroup> groups) {

@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
         description = "H-GKD on ND4J: checkpoints, models and training from the command line.",
         subcommands = {InspectCommand.class, ForwardCommand.class, PretrainTeacherCommand.class, DistillCommand.class,
             FinetuneCommand.class, FinetuneVitCommand.class, ProbeCommand.class, EvalCommand.class, ExportCommand.class,
+            QuickstartCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'hgkd COMMAND --help' for a command's options."})
 public final class Hgkd implements Runnable {

@@ -19,6 +19,8 @@ import io.hgkd.train.loop.ProgressListener;
 import io.hgkd.train.loop.RunInfo;
 import io.hgkd.train.loop.RunSummary;
 import io.hgkd.train.loop.TrainingListener;
+import io.hgkd.train.preview.PreviewListener;
+import io.hgkd.train.preview.Previewable;
 import io.hgkd.train.trainer.DataConfig;
 import io.hgkd.train.trainer.GcListener;
 import io.hgkd.train.trainer.Trainer;
@@ -59,7 +61,8 @@ final class TrainingRun {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE.json",
             description = "The run's config: a JSON object {\"trainer\": {...}, \"job\": {...}} (// and /* */ "
                     + "comments allowed). Fields: docs/training.md and the records TrainerConfig and the job's "
-                    + "config; examples in hgkd-examples/src/main/resources/configs/.")
+                    + "config; examples in hgkd-examples/src/main/resources/configs/, also readable as "
+                    + "classpath:configs/NAME.json.")
     Path config;
 
     @Option(names = "--set", paramLabel = "KEY.PATH=VALUE",
@@ -84,6 +87,37 @@ final class TrainingRun {
     @Option(names = "--no-gc", description = "Do not call System.gc() every " + GC_EVERY + " steps (ND4J's native "
             + "memory is freed only when its Java wrappers are collected; without it RSS can grow by GBs).")
     boolean noGc;
+
+    @Option(names = "--previews", paramLabel = "N", defaultValue = "" + PreviewListener.DEFAULT_IMAGES,
+            description = "Pretraining jobs (distill, pretrain-teacher): write DIR/previews/epoch-NNNN.png every epoch"
+                    + " for N fixed images (input, mask, masked input, reconstruction, student and teacher features);"
+                    + " 0 = off. Default: ${DEFAULT-VALUE}.")
+    int previews;
+
+    /**
+     * The standard listeners of a training run: the effective config written to {@code DIR/config.json} at start,
+     * console progress, JSONL metrics, plots, preview pictures (when the job is {@link Previewable} and
+     * {@code previews > 0}), the non-finite loss guard and (optionally) a GC every {@link #GC_EVERY} steps.
+     */
+    static CompositeListener listeners(TrainingJob job, TrainerConfig trainerConfig, String effectiveConfig,
+                                       boolean gc, int previews) {
+        if (previews < 0) {
+            throw new IllegalArgumentException("--previews must be >= 0 (0 = off), got " + previews);
+        }
+        List<TrainingListener> listeners = new ArrayList<>();
+        listeners.add(new ConfigWriter(effectiveConfig));
+        listeners.add(ProgressListener.forConsole(false));
+        listeners.add(new JsonlMetricsListener(trainerConfig.logEvery()));
+        listeners.add(new PlotListener());
+        if (previews > 0 && job instanceof Previewable p) {
+            listeners.add(new PreviewListener(p, previews));
+        }
+        listeners.add(new NonFiniteLossGuard());
+        if (gc) {
+            listeners.add(new GcListener(GC_EVERY));
+        }
+        return new CompositeListener(listeners);
+    }
 
     /** Builds a job from its config. */
     @FunctionalInterface
@@ -113,16 +147,8 @@ final class TrainingRun {
         out.println("config (" + config + (sets.isEmpty() ? "" : " with " + sets) + "):");
         out.println(effectiveText);
         try (TrainingJob job = factory.create(jobConfig)) {
-            List<TrainingListener> listeners = new ArrayList<>();
-            listeners.add(new ConfigWriter(effectiveText));
-            listeners.add(ProgressListener.forConsole(false));
-            listeners.add(new JsonlMetricsListener(trainerConfig.logEvery()));
-            listeners.add(new PlotListener());
-            listeners.add(new NonFiniteLossGuard());
-            if (!noGc) {
-                listeners.add(new GcListener(GC_EVERY));
-            }
-            Trainer trainer = new Trainer(job, trainerConfig, output, new CompositeListener(listeners));
+            Trainer trainer = new Trainer(job, trainerConfig, output,
+                    listeners(job, trainerConfig, effectiveText, !noGc, previews));
             out.printf(Locale.ROOT, "%s: batch size %d, accumulation %d, effective batch %d, base lr %g per 256,"
                             + " scaled (peak) lr %g, %d steps per epoch, %d steps%n", job.kind(), job.batchSize(),
                     trainerConfig.accumSteps(), trainer.effectiveBatchSize(), trainerConfig.baseLr(), trainer.peakLr(),
@@ -197,7 +223,7 @@ final class TrainingRun {
     private ObjectNode readConfig(CommandSpec spec) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(config.toFile());
+            root = readTree(config);
         } catch (JsonProcessingException e) {
             throw new ParameterException(spec.commandLine(), config + ": not valid JSON: " + e.getOriginalMessage()
                     + location(e));
@@ -222,11 +248,36 @@ final class TrainingRun {
         return obj;
     }
 
+    /** Prefix of a config bundled with hgkd-examples, e.g. {@code classpath:configs/distill-tiny.json}. */
+    static final String CLASSPATH = "classpath:";
+
+    /** Reads a JSON file, or a bundled resource named {@code classpath:PATH}; null when a resource is missing. */
+    static JsonNode readTree(Path file) throws IOException {
+        String name = file.toString();
+        if (!name.startsWith(CLASSPATH)) {
+            return JSON.readTree(file.toFile());
+        }
+        String resource = "/" + name.substring(CLASSPATH.length()).replaceFirst("^/+", "");
+        try (java.io.InputStream in = TrainingRun.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new java.nio.file.NoSuchFileException(name, null, "no such bundled config (see "
+                        + "hgkd-examples/src/main/resources/configs/)");
+            }
+            return JSON.readTree(in);
+        }
+    }
+
     /** Applies {@code a.b.c=value} to the tree: missing objects on the way are created. */
     static void applySet(CommandSpec spec, ObjectNode root, String assignment) {
+        applySet(spec, root, assignment, "--set");
+    }
+
+    /** As {@link #applySet(CommandSpec, ObjectNode, String)}, naming {@code option} in errors. */
+    static void applySet(CommandSpec spec, ObjectNode root, String assignment, String option) {
         int eq = assignment.indexOf('=');
         if (eq <= 0) {
-            throw new ParameterException(spec.commandLine(), "--set expects KEY.PATH=VALUE, got '" + assignment + "'");
+            throw new ParameterException(spec.commandLine(), option + " expects KEY.PATH=VALUE, got '" + assignment
+                    + "'");
         }
         String[] path = assignment.substring(0, eq).trim().split("\\.");
         String raw = assignment.substring(eq + 1);
@@ -245,7 +296,7 @@ final class TrainingRun {
             if (child == null || child.isNull()) {
                 child = node.putObject(path[i]);
             } else if (!child.isObject()) {
-                throw new ParameterException(spec.commandLine(), "--set " + assignment + ": "
+                throw new ParameterException(spec.commandLine(), option + " " + assignment + ": "
                         + String.join(".", java.util.Arrays.copyOf(path, i + 1)) + " is not an object");
             }
             node = (ObjectNode) child;
@@ -304,7 +355,7 @@ final class TrainingRun {
     }
 
     /** Writes the effective config to {@code DIR/config.json} once the run has really started. */
-    private static final class ConfigWriter implements TrainingListener {
+    static final class ConfigWriter implements TrainingListener {
         private final String text;
 
         ConfigWriter(String text) {

@@ -112,7 +112,7 @@ class HgkdTest {
     void usageErrorsExitTwo() {
         Run none = run();
         assertEquals(2, none.code());
-        assertTrue(none.err().contains("Missing command: choose one of [inspect, forward, pretrain-teacher, distill, finetune, finetune-vit, probe, eval, export]"), none.err());
+        assertTrue(none.err().contains("Missing command: choose one of [inspect, forward, pretrain-teacher, distill, finetune, finetune-vit, probe, eval, export, quickstart]"), none.err());
         Run noFile = run("inspect");
         assertEquals(2, noFile.code());
         assertTrue(noFile.err().contains("Missing required parameter: 'FILE'"), noFile.err());

@@ -1,21 +1,27 @@
 package io.hgkd.train.trainer;
 
 import io.hgkd.core.mim.MaskGenerator;
+import io.hgkd.core.mim.PatchNorm;
 import io.hgkd.core.nn.LoadReport;
 import io.hgkd.core.nn.Module;
 import io.hgkd.core.optim.ParamGroup;
 import io.hgkd.core.optim.ParamGroups;
 import io.hgkd.core.sparse.ActiveMask;
-import io.hgkd.models.checkpoint.Checkpoints;
+import io.hgkd.models.checkpoint.LoadPlan;
 import io.hgkd.models.student.SparkStudent;
+import io.hgkd.models.student.StudentOutput;
 import io.hgkd.models.vit.VisionTransformer;
 import io.hgkd.train.checkpoint.CheckpointManager;
 import io.hgkd.train.data.Batch;
+import io.hgkd.train.data.Dataset;
 import io.hgkd.train.data.Loader;
 import io.hgkd.train.distill.DistillLoss;
 import io.hgkd.train.distill.DistillStep;
 import io.hgkd.train.distill.LossTerms;
 import io.hgkd.train.loop.StepEvent;
+import io.hgkd.train.preview.Preview;
+import io.hgkd.train.preview.Previewable;
+import io.hgkd.train.preview.Previews;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -32,8 +38,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * so masks are a function of the global step (a resume needs no generator state). The teacher-embedding queue is
  * the extra checkpoint state ({@code queue}, {@code ptr}). The best checkpoint is the one with the lowest epoch-mean
  * {@code loss}.
+ *
+ * <p>{@link Previewable}: the fixed preview images are the first images of the training data (augmented with a
+ * fixed seed), masked with a fixed mask ({@code Seeds.derive(seed, "preview.mask", 0)}); the student runs in
+ * evaluation mode for them, so training is unaffected.
  */
-public final class DistillJob implements TrainingJob {
+public final class DistillJob implements TrainingJob, Previewable {
     /** The job kind in checkpoints. */
     public static final String KIND = "distill";
 
@@ -42,6 +52,7 @@ public final class DistillJob implements TrainingJob {
     private final SparkStudent student;
     private final DistillLoss loss;
     private final DistillStep step;
+    private final Dataset data;
     private final Loader loader;
     private final List<ParamGroup> groups;
 
@@ -56,7 +67,8 @@ public final class DistillJob implements TrainingJob {
             VisionTransformer t = new VisionTransformer(config.teacher());
             if (config.teacherWeights() != null) {
                 Path file = Path.of(config.teacherWeights());
-                LoadReport r = t.loadStateDict(Checkpoints.read(file), false);
+                // LoadPlan.vitEncoder: also takes MAE .pth conversions ('model.' prefix, decoder keys dropped)
+                LoadReport r = LoadPlan.vitEncoder().loadInto(t, file, false);
                 if (!r.missing().isEmpty() || !r.wrongShape().isEmpty()) {
                     throw new IllegalArgumentException(file + " does not fit the teacher " + config.teacher()
                             + ": " + r);
@@ -71,7 +83,8 @@ public final class DistillJob implements TrainingJob {
         loss = new DistillLoss(config.loss(), config.student().teacherDim());
         step = new DistillStep(teacher, student, loss, config.teacherChunk());
         groups = ParamGroups.spark(student.namedParameters());
-        loader = config.data().loader(config.data().pretrain(), Seeds.derive(config.seed(), "data", 0), true);
+        data = config.data().pretrain();
+        loader = config.data().loader(data, Seeds.derive(config.seed(), "data", 0), true);
     }
 
     @Override
@@ -149,6 +162,37 @@ public final class DistillJob implements TrainingJob {
             out.put("pix", t.pix());
         }
         return out;
+    }
+
+    @Override
+    public INDArray previewImages(int n) {
+        return Previews.firstImages(data, n, Seeds.derive(config.seed(), "preview", 0));
+    }
+
+    @Override
+    public Preview preview(INDArray images) {
+        int n = (int) images.size(0);
+        int grid = config.student().maskGrid();
+        ActiveMask mask = new MaskGenerator(config.maskRatio(), Seeds.derive(config.seed(), "preview.mask", 0))
+                .next(n, grid, grid);
+        student.train(false);
+        try {
+            StudentOutput out = student.forward(images, mask);
+            INDArray studentFeatures = null;
+            INDArray teacherFeatures = null;
+            if (teacher != null && out.features() != null) {
+                INDArray f = out.features(); // (n, D, G, G), a buffer of the student
+                studentFeatures = f.reshape('c', n, f.size(1), f.size(2) * f.size(3)).permute(0, 2, 1).dup('c');
+            }
+            INDArray rec = out.pixels() == null ? null : Previews.unnormalizePatches(out.pixels(), images,
+                    config.student().inputSize() / grid, PatchNorm.DEFAULT_EPS);
+            if (studentFeatures != null) {
+                teacherFeatures = step.teacherTargets(images).tokens();
+            }
+            return new Preview(images.dup(), Previews.visible(mask), rec, studentFeatures, teacherFeatures);
+        } finally {
+            student.train(true);
+        }
     }
 
     @Override

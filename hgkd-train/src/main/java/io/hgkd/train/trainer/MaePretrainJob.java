@@ -1,5 +1,6 @@
 package io.hgkd.train.trainer;
 
+import io.hgkd.core.mim.Patchify;
 import io.hgkd.core.nn.Module;
 import io.hgkd.core.optim.ParamGroup;
 import io.hgkd.core.optim.ParamGroups;
@@ -8,12 +9,17 @@ import io.hgkd.models.mae.MaskedAutoencoderViT;
 import io.hgkd.models.mae.RandomMasking;
 import io.hgkd.train.checkpoint.CheckpointManager;
 import io.hgkd.train.data.Batch;
+import io.hgkd.train.data.Dataset;
 import io.hgkd.train.data.Loader;
 import io.hgkd.train.loop.StepEvent;
+import io.hgkd.train.preview.Preview;
+import io.hgkd.train.preview.Previewable;
+import io.hgkd.train.preview.Previews;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.math3.random.MersenneTwister;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * MAE pretraining as a {@link TrainingJob}, to make a teacher without downloaded weights: the
@@ -22,13 +28,21 @@ import org.apache.commons.math3.random.MersenneTwister;
  * its noise from a generator seeded with {@code Seeds.derive(seed, "mask", microStep)}, so resume needs no
  * generator state.
  * The best checkpoint has the lowest epoch-mean {@code loss}.
+ *
+ * <p>{@link Previewable}: the first training images (augmented with a fixed seed), a fixed random masking
+ * ({@code Seeds.derive(seed, "preview.mask", 0)}) and MAE's reconstruction (per-patch normalisation undone with the
+ * input's patch statistics when {@code normPixLoss}).
  */
-public final class MaePretrainJob implements TrainingJob {
+public final class MaePretrainJob implements TrainingJob, Previewable {
     /** The job kind in checkpoints. */
     public static final String KIND = "mae";
 
+    /** eps of MAE's {@code norm_pix_loss} (its variance is unbiased, as {@link io.hgkd.core.mim.PatchNorm}'s). */
+    private static final double NORM_PIX_EPS = 1e-6;
+
     private final MaePretrainJobConfig config;
     private final MaskedAutoencoderViT model;
+    private final Dataset data;
     private final Loader loader;
     private final List<ParamGroup> groups;
 
@@ -42,7 +56,8 @@ public final class MaePretrainJob implements TrainingJob {
         model = new MaskedAutoencoderViT(config.mae());
         model.train(true);
         groups = ParamGroups.spark(model.namedParameters());
-        loader = config.data().loader(config.data().pretrain(), Seeds.derive(config.seed(), "data", 0), true);
+        data = config.data().pretrain();
+        loader = config.data().loader(data, Seeds.derive(config.seed(), "data", 0), true);
     }
 
     @Override
@@ -92,6 +107,37 @@ public final class MaePretrainJob implements TrainingJob {
         MaeOutput out = model.forwardMae(batch.images(), masking);
         model.backward(1.0);
         return Map.of(StepEvent.TOTAL, out.loss());
+    }
+
+    @Override
+    public INDArray previewImages(int n) {
+        return Previews.firstImages(data, n, Seeds.derive(config.seed(), "preview", 0));
+    }
+
+    @Override
+    public Preview preview(INDArray images) {
+        int n = (int) images.size(0);
+        var enc = config.mae().encoder();
+        int p = enc.patchSize();
+        int g = enc.imgSize() / p;
+        RandomMasking masking = RandomMasking.random(n, enc.numPatches(), config.mae().maskRatio(),
+                new MersenneTwister(Seeds.derive(config.seed(), "preview.mask", 0)));
+        model.train(false);
+        try {
+            INDArray pred = model.forwardMae(images, masking).pred();
+            INDArray rec = config.mae().normPixLoss()
+                    ? Previews.unnormalizePatches(pred, images, p, NORM_PIX_EPS)
+                    : Patchify.unpatchify(pred.dup('c'), p, enc.inChans(), g, g);
+            boolean[][][] visible = new boolean[n][g][g];
+            for (int b = 0; b < n; b++) {
+                for (int l = 0; l < g * g; l++) {
+                    visible[b][l / g][l % g] = !masking.isMasked(b, l);
+                }
+            }
+            return new Preview(images.dup(), visible, rec, null, null);
+        } finally {
+            model.train(true);
+        }
     }
 
     @Override

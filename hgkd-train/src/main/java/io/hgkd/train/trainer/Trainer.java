@@ -8,6 +8,7 @@ import io.hgkd.core.optim.CosineWeightDecay;
 import io.hgkd.core.optim.Gradients;
 import io.hgkd.core.optim.Lamb;
 import io.hgkd.core.optim.Optimizer;
+import io.hgkd.core.optim.ParamGroup;
 import io.hgkd.core.optim.Schedule;
 import io.hgkd.core.optim.WarmupCosine;
 import io.hgkd.train.checkpoint.Checkpoint;
@@ -121,12 +122,20 @@ public final class Trainer {
         this.peakLr = config.baseLr() * effectiveBatchSize() / 256.0;
         this.lrSchedule = WarmupCosine.spark(peakLr, warmupSteps, totalSteps);
         this.wdSchedule = new CosineWeightDecay(config.weightDecay(), config.weightDecayEnd(), totalSteps);
-        this.optimizer = switch (config.optimizer()) {
-            case LAMB -> new Lamb(job.paramGroups(), Lamb.Config.sparkPretrain(peakLr, config.weightDecay()));
-            case ADAMW -> new AdamW(job.paramGroups(), new AdamW.Config(peakLr, 0.9, 0.999, 1e-8,
-                    config.weightDecay()));
-            case ADAMW_MAE -> new AdamW(job.paramGroups(), new AdamW.Config(peakLr, 0.9, 0.95, 1e-8,
-                    config.weightDecay()));
+        this.optimizer = optimizer(config.optimizer(), job.paramGroups(), peakLr, config.weightDecay());
+    }
+
+    /**
+     * The optimizer of {@code kind} over {@code groups} at learning rate {@code lr} (the schedule's peak) and weight
+     * decay {@code weightDecay}: LAMB as SparK pretrains or fine-tunes, AdamW with PyTorch's or MAE's betas.
+     */
+    public static Optimizer optimizer(TrainerConfig.OptimizerKind kind, List<ParamGroup> groups, double lr,
+                                      double weightDecay) {
+        return switch (kind) {
+            case LAMB -> new Lamb(groups, Lamb.Config.sparkPretrain(lr, weightDecay));
+            case LAMB_FINETUNE -> new Lamb(groups, Lamb.Config.sparkFinetune(lr, weightDecay));
+            case ADAMW -> new AdamW(groups, new AdamW.Config(lr, 0.9, 0.999, 1e-8, weightDecay));
+            case ADAMW_MAE -> new AdamW(groups, new AdamW.Config(lr, 0.9, 0.95, 1e-8, weightDecay));
         };
     }
 

@@ -35,7 +35,12 @@ public record TrainerConfig(int epochs, OptimizerKind optimizer, double baseLr, 
         /** AdamW with torch's betas (0.9, 0.999) and eps 1e-8 (MAE pretraining uses betas (0.9, 0.95)). */
         ADAMW,
         /** AdamW with MAE's betas (0.9, 0.95), eps 1e-8. */
-        ADAMW_MAE
+        ADAMW_MAE,
+        /**
+         * LAMB as SparK fine-tunes ResNets ({@code Lamb.Config.sparkFinetune}): betas (0.9, 0.999), eps 1e-6, no bias
+         * correction, trust ratio on every parameter, no clipping.
+         */
+        LAMB_FINETUNE
     }
 
     /** Fields a resume may change: they do not affect the numbers of the run. */
