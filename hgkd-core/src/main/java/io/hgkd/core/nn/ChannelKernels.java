@@ -65,18 +65,21 @@ public final class ChannelKernels {
         }
     }
 
-    /** The buffer of {@code a}, which must be a c-order FLOAT or DOUBLE array starting at its buffer's origin. */
+    /**
+     * The buffer of {@code a}, which must be a dense c-order FLOAT or DOUBLE array (a view is fine: indices start at
+     * its first element, as in {@link RowKernels.Buf}).
+     */
     static Buf buf(INDArray a) {
-        if (a.ordering() != 'c' || a.isView() || a.offset() != 0 || a.data().offset() != 0
-                || a.length() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("ChannelKernels needs a contiguous c-order array at offset 0, got shape "
-                    + Tensors.shape(a) + " order " + a.ordering() + " offset " + a.offset());
+        if (a.ordering() != 'c' || !RowKernels.isDense(a) || a.offset() + a.length() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("ChannelKernels needs a dense c-order array, got shape "
+                    + Tensors.shape(a) + " order " + a.ordering() + " strides " + java.util.Arrays.toString(a.stride()));
         }
+        int base = Math.toIntExact(a.offset());
         if (a.dataType() == DataType.FLOAT) {
-            return new FBuf(a.data().asNioFloat());
+            return new FBuf(a.data().asNioFloat().position(base).slice());
         }
         if (a.dataType() == DataType.DOUBLE) {
-            return new DBuf(a.data().asNioDouble());
+            return new DBuf(a.data().asNioDouble().position(base).slice());
         }
         throw new IllegalArgumentException("ChannelKernels supports FLOAT and DOUBLE, got " + a.dataType());
     }
