@@ -292,6 +292,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         if (n.isMissingNode() || n.isNull()) {
             throw new ParameterException(spec.commandLine(), "quickstart config: missing " + stage + "." + field);
         }
+        TrainingRun.fillOptionalDefaults(n);
         try {
             return TrainingRun.JSON.treeToValue(n, type);
         } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
