@@ -205,9 +205,9 @@ def ops_section(args, w):
          "yes" if jb.get("onednn") else "no", jb.get("java_version", "?"), jb.get("max_heap_mb", "?")))
     w("| PyTorch side | torch %s (Debian `python3-torch` %s, system `/usr/bin/python3`), libopenblas0-openmp %s (%s) |"
       % (tv.get("torch_version", "?"), deb_version("python3-torch"), openblas_pkg, torch_blas))
-    w("| threads | hgkd: %s (ND4J OpenMP %s, BLAS %s; `OMP_NUM_THREADS=%s`); PyTorch: %s (`torch.set_num_threads`); both `OMP_WAIT_POLICY=" + os.environ.get("OMP_WAIT_POLICY", "default") + "` |"
+    w("| threads | hgkd: %s (ND4J OpenMP %s, BLAS %s; `OMP_NUM_THREADS=%s`); PyTorch: %s (`torch.set_num_threads`); both `OMP_WAIT_POLICY=%s` |"
       % (jv.get("threads", "?"), jb.get("omp_threads", "?"), jb.get("blas_threads", "?"),
-         jb.get("env_OMP_NUM_THREADS", "?"), tv.get("threads", "?")))
+         jb.get("env_OMP_NUM_THREADS", "?"), tv.get("threads", "?"), os.environ.get("OMP_WAIT_POLICY", "default")))
     w("| jemalloc (hgkd side) | %s%s |"
       % (jemalloc, " (`LD_PRELOAD` libjemalloc.so.2, `MALLOC_CONF=%s`)" % jb.get("env_MALLOC_CONF")
          if jemalloc == "yes" else ""))
@@ -313,9 +313,9 @@ def steps_section(meta_path, w):
       % (tv.get("torch_version", "?"), tv.get("torchvision_version", "?"), deb_version("python3-torch"),
          tb.get("libopenblas0_openmp", "?").replace("install ok installed", "").strip(),
          ", ".join(os.path.basename(p) for p in tb.get("blas_libs", [])) or "unknown"))
-    w("| threads | hgkd: %s (ND4J OpenMP %s, BLAS %s; `OMP_NUM_THREADS=%s`); PyTorch: %s (`torch.set_num_threads`); both `OMP_WAIT_POLICY=" + os.environ.get("OMP_WAIT_POLICY", "default") + "` |"
+    w("| threads | hgkd: %s (ND4J OpenMP %s, BLAS %s; `OMP_NUM_THREADS=%s`); PyTorch: %s (`torch.set_num_threads`); both `OMP_WAIT_POLICY=%s` |"
       % (jv.get("threads", "?"), env.get("omp_threads", "?"), env.get("blas_threads", "?"),
-         env.get("env_OMP_NUM_THREADS", "?"), tv.get("threads", "?")))
+         env.get("env_OMP_NUM_THREADS", "?"), tv.get("threads", "?"), os.environ.get("OMP_WAIT_POLICY", "default")))
     jem = "yes" if env.get("jemalloc") else "no"
     w("| jemalloc (hgkd side) | %s%s |" % (jem, " (`LD_PRELOAD` libjemalloc.so.2, `MALLOC_CONF=%s`)"
                                          % env.get("env_MALLOC_CONF") if jem == "yes" else ""))
