@@ -1,5 +1,6 @@
 package io.hgkd.core.io;
 
+import io.hgkd.core.nn.RowKernels;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,16 +60,7 @@ final class TensorBuffers {
      * size-1 dimensions.
      */
     static boolean isRowMajorContiguous(INDArray a) {
-        long[] shape = a.shape();
-        long[] stride = a.stride();
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && stride[i] != expected) {
-                return false;
-            }
-            expected *= shape[i];
-        }
-        return true;
+        return RowKernels.isDense(a);
     }
 
     /**

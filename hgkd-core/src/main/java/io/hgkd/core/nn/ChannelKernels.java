@@ -74,12 +74,11 @@ public final class ChannelKernels {
             throw new IllegalArgumentException("ChannelKernels needs a dense c-order array, got shape "
                     + Tensors.shape(a) + " order " + a.ordering() + " strides " + java.util.Arrays.toString(a.stride()));
         }
-        int base = Math.toIntExact(a.offset());
         if (a.dataType() == DataType.FLOAT) {
-            return new FBuf(a.data().asNioFloat().position(base).slice());
+            return new FBuf(RowKernels.floats(a));
         }
         if (a.dataType() == DataType.DOUBLE) {
-            return new DBuf(a.data().asNioDouble().position(base).slice());
+            return new DBuf(RowKernels.doubles(a));
         }
         throw new IllegalArgumentException("ChannelKernels supports FLOAT and DOUBLE, got " + a.dataType());
     }

@@ -105,6 +105,20 @@ public final class RowKernels {
         return true;
     }
 
+    /** The elements of dense (see {@link #isDense}) FLOAT array {@code a} as a buffer indexed from its first element. */
+    public static FloatBuffer floats(INDArray a) {
+        FloatBuffer b = a.data().asNioFloat().duplicate();
+        b.limit(Math.toIntExact(a.offset() + a.length())).position(Math.toIntExact(a.offset()));
+        return b.slice();
+    }
+
+    /** The elements of dense DOUBLE array {@code a} as a buffer indexed from its first element. */
+    public static DoubleBuffer doubles(INDArray a) {
+        DoubleBuffer b = a.data().asNioDouble().duplicate();
+        b.limit(Math.toIntExact(a.offset() + a.length())).position(Math.toIntExact(a.offset()));
+        return b.slice();
+    }
+
     /** True when every array is FLOAT or DOUBLE, all of one type, and dense. */
     public static boolean supported(INDArray... arrays) {
         DataType t = arrays[0].dataType();

@@ -1,5 +1,6 @@
 package io.hgkd.core.optim;
 
+import io.hgkd.core.nn.RowKernels;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -32,26 +33,11 @@ final class Fused {
      * c-order (then the caller takes its ND4J path).
      */
     static FloatBuffer floats(INDArray a) {
-        if (a == null || a.dataType() != DataType.FLOAT || a.length() > Integer.MAX_VALUE || !denseC(a)) {
+        if (a == null || a.dataType() != DataType.FLOAT || a.offset() + a.length() > Integer.MAX_VALUE
+                || !RowKernels.isDense(a)) {
             return null;
         }
-        FloatBuffer b = a.data().asNioFloat().duplicate();
-        b.limit((int) (a.offset() + a.length())).position((int) a.offset());
-        return b.slice();
-    }
-
-    /** Whether the elements of {@code a} lie in c-order without gaps (the stride of a size-1 dimension is free). */
-    private static boolean denseC(INDArray a) {
-        long expected = 1;
-        for (int d = a.rank() - 1; d >= 0; d--) {
-            if (a.size(d) != 1) {
-                if (a.stride(d) != expected) {
-                    return false;
-                }
-                expected *= a.size(d);
-            }
-        }
-        return true;
+        return RowKernels.floats(a);
     }
 
     /** Appends the chunks of a slot of {@code length} elements to {@code out}. */

@@ -1,5 +1,6 @@
 package io.hgkd.train.distill;
 
+import io.hgkd.core.nn.RowKernels;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -22,16 +23,16 @@ final class Host {
     static double[] read(INDArray x, double[] reuse) {
         int n = Math.toIntExact(x.length());
         double[] out = reuse != null && reuse.length == n ? reuse : new double[n];
-        if (!denseC(x)) {
+        if (!RowKernels.isDense(x)) {
             x = x.dup('c');
         }
         if (x.dataType() == DataType.FLOAT) {
-            FloatBuffer b = floats(x);
+            FloatBuffer b = RowKernels.floats(x);
             for (int i = 0; i < n; i++) {
                 out[i] = b.get(i);
             }
         } else if (x.dataType() == DataType.DOUBLE) {
-            doubles(x).get(out);
+            RowKernels.doubles(x).get(out);
         } else {
             System.arraycopy(x.castTo(DataType.DOUBLE).data().asDouble(), 0, out, 0, n);
         }
@@ -43,17 +44,17 @@ final class Host {
      * array of them); returns {@code out}.
      */
     static INDArray write(double[] values, double scale, INDArray out, long[] shape, DataType type) {
-        if (out == null || out.dataType() != type || !Arrays.equals(out.shape(), shape) || !denseC(out)) {
+        if (out == null || out.dataType() != type || !Arrays.equals(out.shape(), shape) || !RowKernels.isDense(out)) {
             out = Nd4j.createUninitialized(type, shape, 'c');
         }
         int n = values.length;
         if (type == DataType.FLOAT) {
-            FloatBuffer b = floats(out);
+            FloatBuffer b = RowKernels.floats(out);
             for (int i = 0; i < n; i++) {
                 b.put(i, (float) (scale * values[i]));
             }
         } else if (type == DataType.DOUBLE) {
-            DoubleBuffer b = doubles(out);
+            DoubleBuffer b = RowKernels.doubles(out);
             for (int i = 0; i < n; i++) {
                 b.put(i, scale * values[i]);
             }
@@ -70,31 +71,5 @@ final class Host {
     /** Runs {@code body} for {@code 0 .. n-1} on the common fork-join pool (rows are independent). */
     static void parallel(int n, IntConsumer body) {
         IntStream.range(0, n).parallel().forEach(body);
-    }
-
-    private static FloatBuffer floats(INDArray a) {
-        FloatBuffer b = a.data().asNioFloat().duplicate();
-        b.limit(Math.toIntExact(a.offset() + a.length())).position((int) a.offset());
-        return b.slice();
-    }
-
-    private static DoubleBuffer doubles(INDArray a) {
-        DoubleBuffer b = a.data().asNioDouble().duplicate();
-        b.limit(Math.toIntExact(a.offset() + a.length())).position((int) a.offset());
-        return b.slice();
-    }
-
-    /** Whether the elements of {@code a} lie in c-order without gaps (the stride of a size-1 dimension is free). */
-    private static boolean denseC(INDArray a) {
-        long expected = 1;
-        for (int d = a.rank() - 1; d >= 0; d--) {
-            if (a.size(d) != 1) {
-                if (a.stride(d) != expected) {
-                    return false;
-                }
-                expected *= a.size(d);
-            }
-        }
-        return true;
     }
 }
