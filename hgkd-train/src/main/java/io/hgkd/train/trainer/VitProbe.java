@@ -57,8 +57,8 @@ public final class VitProbe {
     public static Result run(VitProbeConfig config) throws IOException {
         VisionTransformer vit = encoder(config);
         long t0 = System.nanoTime();
-        Features train = features(vit, config.data(), config.data().trainForFeatures(), config.seed());
-        Features eval = features(vit, config.data(), config.data().eval(), config.seed());
+        Features train = features(vit, config.data(), config.data().trainForFeatures(), config.seed(), "train");
+        Features eval = features(vit, config.data(), config.data().eval(), config.seed(), "eval");
         double featureSeconds = (System.nanoTime() - t0) / 1e9;
         long t1 = System.nanoTime();
         int k = config.data().classes();
@@ -94,9 +94,14 @@ public final class VitProbe {
         return vit.freeze();
     }
 
-    /** Mean-pooled final tokens of every example of {@code dataset}, in order. */
-    static Features features(VisionTransformer vit, DataConfig data, Dataset dataset, long seed) {
+    /**
+     * Mean-pooled final tokens of every example of {@code dataset}, in order; prints progress on standard output
+     * every half minute (a 70k-image extraction takes minutes on a small CPU).
+     */
+    static Features features(VisionTransformer vit, DataConfig data, Dataset dataset, long seed, String split) {
         int n = dataset.size();
+        long start = System.nanoTime();
+        long lastReport = start;
         INDArray x = Nd4j.create(DataType.FLOAT, n, vit.config().embedDim());
         int[] y = new int[n];
         int row = 0;
@@ -108,6 +113,13 @@ public final class VitProbe {
                         org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(f);
                 System.arraycopy(b.labels(), 0, y, row, m);
                 row += m;
+                long now = System.nanoTime();
+                if (now - lastReport > 30_000_000_000L) {
+                    lastReport = now;
+                    double rate = row / ((now - start) / 1e9);
+                    System.out.printf("probe features (%s): %d/%d images, %.1f img/s, ETA %.0f s%n", split, row, n,
+                            rate, (n - row) / rate);
+                }
             }
         }
         if (row != n) {

@@ -122,7 +122,7 @@ class VitFinetuneAndProbeTest {
     void probeFeaturesAreTheMeanPooledFinalPatchTokens() throws Exception {
         VitProbeConfig c = new VitProbeConfig(2, vit(), null, 1, 0, 0.1, 16, true, data());
         var vit = VitProbe.encoder(c);
-        VitProbe.Features f = VitProbe.features(vit, c.data(), c.data().eval(), 0);
+        VitProbe.Features f = VitProbe.features(vit, c.data(), c.data().eval(), 0, "eval");
         assertEquals(64, f.y().length);
         io.hgkd.train.data.Batch b;
         try (var loader = c.data().loader(c.data().eval(), 0, false)) {
