@@ -30,6 +30,8 @@
 #   TEACHER_BASE_LR  MAE base lr per 256 images (6e-4, so 3e-4 at batch 128). MAE's 1.5e-4 is tuned for batch
 #                    4096 and 800+ epochs; scaled linearly to batch 128 it leaves a 10-20 epoch run barely trained
 #   STUDENT_EPOCHS   pretraining epochs of every pretrained student (3)
+#   STUDENT_WIDTH    base width of every student ResNet-18 (64; 32 is the half-width student, about 4x
+#                    fewer FLOPs); the pretraining decoder is 4x as wide, as in the bundled configs
 #   FT_EPOCHS_1PCT, FT_EPOCHS_10PCT, FT_EPOCHS_100PCT   fine-tuning epochs per budget (50, 30, 15)
 #   TEACHER_FT_FRACTION, TEACHER_FT_EPOCHS   the teacher's supervised fine-tune (0.1, 50)
 #   PROBE_FRACTIONS  label fractions of the probes ("0.1 1"); PROBE_EPOCHS (90)
@@ -79,8 +81,9 @@ else
   ROOT="${ROOT:-$REPO/runs/fashion-mnist}"
   DATA_SETS=()
   TEACHER_ARCH=()
-  STUDENT_SETS=()
-  FT_SETS=()
+  STUDENT_WIDTH="${STUDENT_WIDTH:-64}"
+  STUDENT_SETS=(job.student.encoder.baseWidth=$STUDENT_WIDTH job.student.decoderWidth=$((4 * STUDENT_WIDTH)))
+  FT_SETS=(job.model.baseWidth=$STUDENT_WIDTH)
 fi
 SEEDS="${SEEDS:-0 1 2}"
 STUDENTS="${STUDENTS:-hgkd hgkd_pix spark}"
