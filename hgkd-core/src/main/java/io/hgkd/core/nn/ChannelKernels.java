@@ -635,6 +635,78 @@ public final class ChannelKernels {
         });
     }
 
+    /**
+     * Max pooling of every (H, W) plane of {@code x} (B, C, H, W) into {@code y} (B, C, OH, OW), with padding that
+     * never wins, as PyTorch's CPU kernel: the first maximum in scan order (a NaN wins and stays), the window's first
+     * valid position when nothing beats -infinity. {@code argmax} receives, per output element, the index
+     * {@code ih * W + iw} of its maximum within the plane.
+     */
+    public static void maxPool2d(INDArray x, int kernel, int stride, int padding, INDArray y, int[] argmax) {
+        int h = (int) x.size(2);
+        int w = (int) x.size(3);
+        int oh = (int) y.size(2);
+        int ow = (int) y.size(3);
+        Positions in = new Positions(1, (int) (x.size(0) * x.size(1)), h * w, null, new int[0]);
+        Positions out = new Positions(1, in.channels(), oh * ow, null, new int[0]);
+        Io xb = new Io(x);
+        Io yb = new Io(y);
+        forChannels(in.channels(), (from, to) -> {
+            double[] xw = new double[h * w];
+            double[] yw = new double[oh * ow];
+            float[] tmp = new float[Math.max(h * w, oh * ow)];
+            for (int k = from; k < to; k++) {
+                xb.gather(in, k, xw, tmp);
+                int base = k * oh * ow;
+                for (int i = 0; i < oh; i++) {
+                    int h0 = Math.max(i * stride - padding, 0);
+                    int h1 = Math.min(i * stride - padding + kernel, h);
+                    for (int j = 0; j < ow; j++) {
+                        int w0 = Math.max(j * stride - padding, 0);
+                        int w1 = Math.min(j * stride - padding + kernel, w);
+                        int best = h0 * w + w0;
+                        double mv = Double.NEGATIVE_INFINITY;
+                        for (int r = h0; r < h1; r++) {
+                            for (int q = r * w + w0; q < r * w + w1; q++) {
+                                double v = xw[q];
+                                if (v > mv || Double.isNaN(v)) {
+                                    mv = v;
+                                    best = q;
+                                }
+                            }
+                        }
+                        yw[i * ow + j] = xw[best];
+                        argmax[base + i * ow + j] = best;
+                    }
+                }
+                yb.scatter(out, k, yw, tmp);
+            }
+        });
+    }
+
+    /** Backward of {@link #maxPool2d}: {@code dx} (B, C, H, W) is 0 but for the sums of {@code g} at the argmaxes. */
+    public static void maxPool2dBackward(INDArray g, int[] argmax, INDArray dx) {
+        int plane = (int) (dx.size(2) * dx.size(3));
+        int outPlane = (int) (g.size(2) * g.size(3));
+        Positions in = new Positions(1, (int) (dx.size(0) * dx.size(1)), plane, null, new int[0]);
+        Positions out = new Positions(1, in.channels(), outPlane, null, new int[0]);
+        Io gb = new Io(g);
+        Io db = new Io(dx);
+        forChannels(in.channels(), (from, to) -> {
+            double[] gw = new double[outPlane];
+            double[] dw = new double[plane];
+            float[] tmp = new float[Math.max(plane, outPlane)];
+            for (int k = from; k < to; k++) {
+                gb.gather(out, k, gw, tmp);
+                java.util.Arrays.fill(dw, 0.0);
+                int base = k * outPlane;
+                for (int o = 0; o < outPlane; o++) {
+                    dw[argmax[base + o]] += gw[o];
+                }
+                db.scatter(in, k, dw, tmp);
+            }
+        });
+    }
+
     /** Copies a FLOAT/DOUBLE array (a vector of parameters or statistics) into a new double array. */
     public static double[] toDoubles(INDArray v) {
         INDArray a = Tensors.contiguous(v);
