@@ -13,8 +13,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>A 1x1 convolution with stride 1, no padding and one group on a large plane (at least {@link #gemmMinPlane}
  * positions, ResNet's 56x56 and 28x28 stages) runs as plain GEMMs on the NCHW layout, per image
  * {@code Y[n] = W X[n]}, {@code dX[n] = W^T dY[n]}, {@code dW += dY[n] X[n]^T}, with the weight gradient accumulated
- * in place: on those shapes this is faster than libnd4j's oneDNN conv2d and conv2d_bp, which reorder to blocked
- * layouts on every call. Everything else runs through conv2d / conv2d_bp.
+ * in place: on those shapes this measured faster than libnd4j's oneDNN conv2d and conv2d_bp. Everything else runs
+ * through conv2d / conv2d_bp.
  */
 public class Conv2d extends Module {
     private final int inChannels;
@@ -37,8 +37,8 @@ public class Conv2d extends Module {
 
     /**
      * Smallest H * W of the output for which a 1x1 stride-1 convolution runs as GEMMs. Measured on ResNet-50's
-     * shapes (batch 8, one thread): the GEMMs win at 56x56 and 28x28, tie at 14x14 and lose at 7x7, where each
-     * per-image product is too thin. Package-private so that tests can send small shapes down this path.
+     * shapes (batch 8, one thread): the GEMMs win at 56x56 and 28x28, are mixed at 14x14 and lose at 7x7,
+     * where each per-image product is too thin. Package-private so that tests can send small shapes down this path.
      */
     static int gemmMinPlane = 28 * 28;
 
