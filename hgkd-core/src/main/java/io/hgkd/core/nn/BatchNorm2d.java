@@ -142,14 +142,21 @@ public class BatchNorm2d extends Module {
         lastResidual = residual != null;
         mean = new double[channels];
         rstd = new double[channels];
+        gamma = ChannelKernels.toDoubles(weight().data());
+        double[] beta = ChannelKernels.toDoubles(bias().data());
+        double[] scale = gamma.clone();
+        output = Tensors.reuse(output, dt, x.shape());
+        INDArray res = residual == null ? null : Tensors.contiguous(residual.castTo(dt));
         if (lastTraining) {
             int n = positions.count();
             if (n <= 1) {
                 throw new IllegalArgumentException("BatchNorm2d in training needs more than one (active) value per"
                         + " channel, got " + n + " for input " + Tensors.shape(x));
             }
+            // statistics and normalisation in one visit per channel; scale becomes gamma * rstd
             double[] var = new double[channels];
-            ChannelKernels.moments(input, positions, mean, var);
+            ChannelKernels.batchNormForward(input, positions, true, mean, var, scale, beta, eps, res, act.cap,
+                    output);
             double[] rm = ChannelKernels.toDoubles(runningMean());
             double[] rv = ChannelKernels.toDoubles(runningVar());
             for (int c = 0; c < channels; c++) {
@@ -166,17 +173,10 @@ public class BatchNorm2d extends Module {
             double[] rv = ChannelKernels.toDoubles(runningVar());
             for (int c = 0; c < channels; c++) {
                 rstd[c] = 1.0 / Math.sqrt(rv[c] + eps);
+                scale[c] = gamma[c] * rstd[c];
             }
+            ChannelKernels.affine(input, positions, mean, scale, beta, res, act.cap, output);
         }
-        gamma = ChannelKernels.toDoubles(weight().data());
-        double[] beta = ChannelKernels.toDoubles(bias().data());
-        double[] scale = new double[channels];
-        for (int c = 0; c < channels; c++) {
-            scale[c] = gamma[c] * rstd[c];
-        }
-        output = Tensors.reuse(output, dt, x.shape());
-        ChannelKernels.affine(input, positions, mean, scale, beta,
-                residual == null ? null : Tensors.contiguous(residual.castTo(dt)), act.cap, output);
         return output;
     }
 

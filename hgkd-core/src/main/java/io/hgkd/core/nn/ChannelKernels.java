@@ -7,96 +7,129 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Per-channel kernels over the raw buffers of contiguous NCHW arrays, written as Java loops over the direct
- * {@link FloatBuffer}/{@link DoubleBuffer} of ND4J's off-heap data and run in parallel over channels.
+ * Per-channel kernels over the raw buffers of contiguous NCHW arrays, run in parallel over channels.
  *
- * <p>Why: libnd4j runs a BatchNorm as a chain of broadcast ops and reductions, each a full pass over memory; here a
- * channel's slice (a few hundred kB at most) stays in cache for all passes, the optional mask is applied by visiting
- * the active positions only, and ReLU and residual additions are fused into the same passes. Sums accumulate in
- * double for float and double data alike.
+ * <p>Why: libnd4j runs a BatchNorm as a chain of broadcast ops and reductions, each a full pass over memory. Here
+ * each channel (its B runs of H * W elements) is copied once into a work array ({@code float[]} for FLOAT data,
+ * {@code double[]} for DOUBLE) with bulk buffer reads, every pass (statistics, normalisation, residual, activation,
+ * the backward sums) then runs over plain arrays that stay in cache and that the JIT compiles to tight loops, and the
+ * result is copied back with bulk writes (with the branch-free ReLU below, about 3x faster than element-wise buffer
+ * access on ResNet-50's BN + ReLU at one thread). A mask is applied by visiting the active positions only; inactive
+ * outputs are written as 0 in the same copy. Arithmetic is in double for float and double data alike. Max pooling
+ * (one pass per plane) lives here for the same reasons.
  *
- * <p>Arrays must be c-order, not views and of type FLOAT or DOUBLE ({@link #buf} checks); inputs and outputs of one
- * call share the NCHW shape.
+ * <p>Arrays must be dense c-order FLOAT or DOUBLE arrays (a view is fine if dense; {@link Io} checks); inputs and
+ * outputs of one call share the NCHW shape.
  */
 public final class ChannelKernels {
     private ChannelKernels() {
     }
 
-    /** Absolute element access to a FLOAT or DOUBLE array's buffer, indexed from its first element. */
-    abstract static sealed class Buf permits FBuf, DBuf {
-        abstract double get(int i);
-
-        abstract void set(int i, double v);
-    }
-
-    static final class FBuf extends Buf {
-        private final FloatBuffer b;
-
-        FBuf(FloatBuffer b) {
-            this.b = b;
-        }
-
-        @Override
-        double get(int i) {
-            return b.get(i);
-        }
-
-        @Override
-        void set(int i, double v) {
-            b.put(i, (float) v);
-        }
-    }
-
-    static final class DBuf extends Buf {
-        private final DoubleBuffer b;
-
-        DBuf(DoubleBuffer b) {
-            this.b = b;
-        }
-
-        @Override
-        double get(int i) {
-            return b.get(i);
-        }
-
-        @Override
-        void set(int i, double v) {
-            b.put(i, v);
-        }
-    }
-
     /**
-     * The buffer of {@code a}, which must be a dense c-order FLOAT or DOUBLE array (a view is fine: indices start at
-     * its first element, as in {@link RowKernels.Buf}).
+     * Bulk access to the channels of a dense c-order FLOAT or DOUBLE (B, C, H, W) array: a channel is gathered into
+     * a {@code float[]} or {@code double[]} of B * H * W (index {@code b * H * W + p}) and scattered back. Safe for concurrent use on
+     * different channels (absolute bulk gets and puts only).
      */
-    static Buf buf(INDArray a) {
-        if (a.ordering() != 'c' || !RowKernels.isDense(a) || a.offset() + a.length() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("ChannelKernels needs a dense c-order array, got shape "
-                    + Tensors.shape(a) + " order " + a.ordering() + " strides " + java.util.Arrays.toString(a.stride()));
+    static final class Io {
+        private final FloatBuffer f;
+        private final DoubleBuffer d;
+
+        Io(INDArray a) {
+            if (a.ordering() != 'c' || !RowKernels.isDense(a) || a.offset() + a.length() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("ChannelKernels needs a dense c-order array, got shape "
+                        + Tensors.shape(a) + " order " + a.ordering() + " strides "
+                        + java.util.Arrays.toString(a.stride()));
+            }
+            if (a.dataType() == DataType.FLOAT) {
+                f = RowKernels.floats(a);
+                d = null;
+            } else if (a.dataType() == DataType.DOUBLE) {
+                f = null;
+                d = RowKernels.doubles(a);
+            } else {
+                throw new IllegalArgumentException("ChannelKernels supports FLOAT and DOUBLE, got " + a.dataType());
+            }
         }
-        if (a.dataType() == DataType.FLOAT) {
-            return new FBuf(RowKernels.floats(a));
+
+        /** Copies channel {@code c} into {@code dst}; {@code tmp} is a float scratch of at least H * W. */
+        void gather(Positions pos, int c, double[] dst, float[] tmp) {
+            int plane = pos.plane();
+            int chw = pos.channels() * plane;
+            for (int b = 0; b < pos.batch(); b++) {
+                int src = b * chw + c * plane;
+                int off = b * plane;
+                if (f != null) {
+                    f.get(src, tmp, 0, plane);
+                    for (int k = 0; k < plane; k++) {
+                        dst[off + k] = tmp[k];
+                    }
+                } else {
+                    d.get(src, dst, off, plane);
+                }
+            }
         }
-        if (a.dataType() == DataType.DOUBLE) {
-            return new DBuf(RowKernels.doubles(a));
+
+        /** Whether the array is FLOAT (then {@link #gather(Positions, int, float[])} applies). */
+        boolean isFloat() {
+            return f != null;
         }
-        throw new IllegalArgumentException("ChannelKernels supports FLOAT and DOUBLE, got " + a.dataType());
+
+        /** Copies channel {@code c} of a FLOAT array into {@code dst}, bulk copies only. */
+        void gather(Positions pos, int c, float[] dst) {
+            int plane = pos.plane();
+            int chw = pos.channels() * plane;
+            for (int b = 0; b < pos.batch(); b++) {
+                f.get(b * chw + c * plane, dst, b * plane, plane);
+            }
+        }
+
+        /** Copies {@code src} into channel {@code c} of a FLOAT array. */
+        void scatter(Positions pos, int c, float[] src) {
+            int plane = pos.plane();
+            int chw = pos.channels() * plane;
+            for (int b = 0; b < pos.batch(); b++) {
+                f.put(b * chw + c * plane, src, b * plane, plane);
+            }
+        }
+
+        /** Copies {@code src} into channel {@code c}. */
+        void scatter(Positions pos, int c, double[] src, float[] tmp) {
+            int plane = pos.plane();
+            int chw = pos.channels() * plane;
+            for (int b = 0; b < pos.batch(); b++) {
+                int dst = b * chw + c * plane;
+                int off = b * plane;
+                if (f != null) {
+                    for (int k = 0; k < plane; k++) {
+                        tmp[k] = (float) src[off + k];
+                    }
+                    f.put(dst, tmp, 0, plane);
+                } else {
+                    d.put(dst, src, off, plane);
+                }
+            }
+        }
     }
 
     /**
-     * Which positions of an NCHW tensor a per-position mask keeps: element offsets {@code b * C * H * W + p} of
-     * the active ({@link #active}) and inactive positions, without the channel term {@code c * H * W}.
+     * Which positions of an NCHW tensor a per-position mask keeps, as indices {@code b * H * W + p} into a gathered
+     * channel (see {@link Io}).
      *
      * @param batch    B
      * @param channels C
      * @param plane    H * W
-     * @param active   offsets of active positions, or null when all are active
-     * @param inactive offsets of inactive positions (empty when all are active)
+     * @param active   indices of active positions, or null when all are active
+     * @param inactive indices of inactive positions (empty when all are active)
      */
     public record Positions(int batch, int channels, int plane, int[] active, int[] inactive) {
         /** Number of positions per channel that enter the statistics. */
         public int count() {
             return active == null ? batch * plane : active.length;
+        }
+
+        /** Elements of one gathered channel, B * H * W. */
+        int size() {
+            return batch * plane;
         }
 
         /** All positions of a (B, C, H, W) tensor. */
@@ -115,95 +148,139 @@ public final class ChannelKernels {
             int b = (int) shape[0];
             int c = (int) shape[1];
             int plane = (int) (shape[2] * shape[3]);
-            Buf m = buf(Tensors.contiguous(mask.dataType().isFPType() ? mask : mask.castTo(DataType.FLOAT)));
+            INDArray m = Tensors.contiguous(mask.dataType() == DataType.DOUBLE ? mask : mask.castTo(DataType.DOUBLE));
+            double[] v = new double[b * plane];
+            RowKernels.doubles(m).get(0, v, 0, v.length);
             int n = 0;
-            for (int i = 0; i < b * plane; i++) {
-                if (m.get(i) != 0) {
+            for (double x : v) {
+                if (x != 0) {
                     n++;
                 }
             }
             int[] on = new int[n];
-            int[] off = new int[b * plane - n];
+            int[] off = new int[v.length - n];
             int ia = 0;
             int ii = 0;
-            for (int s = 0; s < b; s++) {
-                for (int p = 0; p < plane; p++) {
-                    int o = s * c * plane + p;
-                    if (m.get(s * plane + p) != 0) {
-                        on[ia++] = o;
-                    } else {
-                        off[ii++] = o;
-                    }
+            for (int i = 0; i < v.length; i++) {
+                if (v[i] != 0) {
+                    on[ia++] = i;
+                } else {
+                    off[ii++] = i;
                 }
             }
             return new Positions(b, c, plane, on, off);
         }
     }
 
-    /** Runs {@code body} for every channel, split over the common fork-join pool. */
-    private static void forChannels(int channels, java.util.function.IntConsumer body) {
-        int chunks = Math.min(channels, 4 * Runtime.getRuntime().availableProcessors());
-        if (chunks <= 1) {
-            for (int c = 0; c < channels; c++) {
-                body.accept(c);
-            }
-            return;
-        }
-        IntStream.range(0, chunks).parallel().forEach(k -> {
-            int from = (int) ((long) channels * k / chunks);
-            int to = (int) ((long) channels * (k + 1) / chunks);
-            for (int c = from; c < to; c++) {
-                body.accept(c);
-            }
-        });
+    /** A body run over channels {@code [from, to)} by one worker, which allocates its work arrays once. */
+    @FunctionalInterface
+    private interface ChannelRange {
+        void run(int from, int to);
     }
 
-    /**
-     * BatchNorm statistics of the kept positions of {@code x}: per-channel mean and biased variance.
-     *
-     * @param mean out, length C
-     * @param var  out, length C
-     */
-    public static void moments(INDArray x, Positions pos, double[] mean, double[] var) {
-        Buf xb = buf(x);
-        int plane = pos.plane();
-        int chw = pos.channels() * plane;
-        int[] on = pos.active();
-        double n = pos.count();
-        forChannels(pos.channels(), c -> {
-            int base = c * plane;
-            double s = 0;
-            if (on == null) {
-                for (int b = 0; b < pos.batch(); b++) {
-                    int o = b * chw + base;
-                    for (int p = 0; p < plane; p++) {
-                        s += xb.get(o + p);
-                    }
-                }
-            } else {
-                for (int o : on) {
-                    s += xb.get(o + base);
-                }
+    /** Runs {@code body} over all channels, split into ranges over the common fork-join pool. */
+    private static void forChannels(int channels, ChannelRange body) {
+        int chunks = Math.min(channels, 4 * Runtime.getRuntime().availableProcessors());
+        if (chunks <= 1) {
+            body.run(0, channels);
+            return;
+        }
+        IntStream.range(0, chunks).parallel().forEach(k -> body.run((int) ((long) channels * k / chunks),
+                (int) ((long) channels * (k + 1) / chunks)));
+    }
+
+    /** Sum of {@code a[idx[k]]} (or of {@code a[0 .. n)} when {@code idx} is null), four accumulators. */
+    private static double sum(double[] a, int[] idx, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int k = 0;
+        if (idx == null) {
+            for (; k + 3 < n; k += 4) {
+                s0 += a[k];
+                s1 += a[k + 1];
+                s2 += a[k + 2];
+                s3 += a[k + 3];
             }
-            double m = s / n;
-            double q = 0;
-            if (on == null) {
-                for (int b = 0; b < pos.batch(); b++) {
-                    int o = b * chw + base;
-                    for (int p = 0; p < plane; p++) {
-                        double d = xb.get(o + p) - m;
-                        q += d * d;
-                    }
-                }
-            } else {
-                for (int o : on) {
-                    double d = xb.get(o + base) - m;
-                    q += d * d;
-                }
+            for (; k < n; k++) {
+                s0 += a[k];
             }
-            mean[c] = m;
-            var[c] = q / n;
-        });
+        } else {
+            for (int i : idx) {
+                s0 += a[i];
+            }
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@link #sum(double[], int[], int)} of float data, accumulated in double. */
+    private static double sum(float[] a, int[] idx, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int k = 0;
+        if (idx == null) {
+            for (; k + 3 < n; k += 4) {
+                s0 += a[k];
+                s1 += a[k + 1];
+                s2 += a[k + 2];
+                s3 += a[k + 3];
+            }
+            for (; k < n; k++) {
+                s0 += a[k];
+            }
+        } else {
+            for (int i : idx) {
+                s0 += a[i];
+            }
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@link #sumSquares(double[], int[], int, double)} of float data, accumulated in double. */
+    private static double sumSquares(float[] a, int[] idx, int n, double m) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int k = 0;
+        if (idx == null) {
+            for (; k + 3 < n; k += 4) {
+                double d0 = a[k] - m, d1 = a[k + 1] - m, d2 = a[k + 2] - m, d3 = a[k + 3] - m;
+                s0 += d0 * d0;
+                s1 += d1 * d1;
+                s2 += d2 * d2;
+                s3 += d3 * d3;
+            }
+            for (; k < n; k++) {
+                double d0 = a[k] - m;
+                s0 += d0 * d0;
+            }
+        } else {
+            for (int i : idx) {
+                double d0 = a[i] - m;
+                s0 += d0 * d0;
+            }
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Sum of squared deviations from {@code m} over the kept elements, four accumulators. */
+    private static double sumSquares(double[] a, int[] idx, int n, double m) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int k = 0;
+        if (idx == null) {
+            for (; k + 3 < n; k += 4) {
+                double d0 = a[k] - m, d1 = a[k + 1] - m, d2 = a[k + 2] - m, d3 = a[k + 3] - m;
+                s0 += d0 * d0;
+                s1 += d1 * d1;
+                s2 += d2 * d2;
+                s3 += d3 * d3;
+            }
+            for (; k < n; k++) {
+                double d0 = a[k] - m;
+                s0 += d0 * d0;
+            }
+        } else {
+            for (int i : idx) {
+                double d0 = a[i] - m;
+                s0 += d0 * d0;
+            }
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /**
@@ -215,55 +292,150 @@ public final class ChannelKernels {
      *                 {@code +Infinity} and ReLU6 for 6
      */
     public static void affine(INDArray x, Positions pos, double[] center, double[] scale, double[] shift,
-                              INDArray residual,
-                              double cap, INDArray y) {
+                              INDArray residual, double cap, INDArray y) {
+        batchNormForward(x, pos, false, center, null, scale, shift, 0, residual, cap, y);
+    }
+
+    /**
+     * A BatchNorm forward in one visit per channel: with {@code batchStats}, the mean and biased variance of the
+     * kept positions are computed first (written to {@code mean} and {@code var}) and
+     * {@code scale[c] *= 1 / sqrt(var + eps)}; then {@link #affine} with {@code center = mean}.
+     *
+     * @param scale in: gamma (batch statistics) or the final scale; with batch statistics it is overwritten with
+     *              gamma * rstd
+     * @param var   out with batch statistics (length C), else unused (may be null)
+     */
+    public static void batchNormForward(INDArray x, Positions pos, boolean batchStats, double[] mean, double[] var,
+                                        double[] scale, double[] shift, double eps, INDArray residual, double cap,
+                                        INDArray y) {
         boolean act = !Double.isNaN(cap);
-        Buf xb = buf(x);
-        Buf yb = buf(y);
-        Buf rb = residual == null ? null : buf(residual);
-        int plane = pos.plane();
-        int chw = pos.channels() * plane;
+        Io xb = new Io(x);
+        Io yb = new Io(y);
+        Io rb = residual == null ? null : new Io(residual);
         int[] on = pos.active();
         int[] off = pos.inactive();
-        forChannels(pos.channels(), c -> {
-            int base = c * plane;
-            double m = center[c];
-            double a = scale[c];
-            double s = shift[c];
-            if (on == null) {
-                for (int b = 0; b < pos.batch(); b++) {
-                    int o = b * chw + base;
-                    for (int i = o; i < o + plane; i++) {
-                        double v = (xb.get(i) - m) * a + s;
-                        if (rb != null) {
-                            v += rb.get(i);
+        int n = pos.count();
+        int size = pos.size();
+        if (xb.isFloat() && yb.isFloat() && (rb == null || rb.isFloat())) {
+            forChannels(pos.channels(), (from, to) -> {
+                float[] xw = new float[size];
+                float[] rw = rb == null ? null : new float[size];
+                for (int c = from; c < to; c++) {
+                    xb.gather(pos, c, xw);
+                    if (batchStats) {
+                        double mc = sum(xw, on, n) / n;
+                        double vc = sumSquares(xw, on, n, mc) / n;
+                        mean[c] = mc;
+                        var[c] = vc;
+                        scale[c] *= 1.0 / Math.sqrt(vc + eps);
+                    }
+                    if (rw != null) {
+                        rb.gather(pos, c, rw);
+                    }
+                    double m = mean[c];
+                    double a = scale[c];
+                    double s = shift[c];
+                    if (on == null) {
+                        for (int i = 0; i < size; i++) {
+                            double v = (xw[i] - m) * a + s;
+                            if (rw != null) {
+                                v += rw[i];
+                            }
+                            xw[i] = (float) (act ? clamp(v, cap) : v);
                         }
-                        yb.set(i, act ? clamp(v, cap) : v);
+                    } else {
+                        for (int i : on) {
+                            double v = (xw[i] - m) * a + s;
+                            if (rw != null) {
+                                v += rw[i];
+                            }
+                            xw[i] = (float) (act ? clamp(v, cap) : v);
+                        }
+                        for (int i : off) {
+                            xw[i] = 0f;
+                        }
+                    }
+                    yb.scatter(pos, c, xw);
+                }
+            });
+            return;
+        }
+        forChannels(pos.channels(), (from, to) -> {
+            double[] xw = new double[size];
+            double[] rw = rb == null ? null : new double[size];
+            float[] tmp = new float[pos.plane()];
+            for (int c = from; c < to; c++) {
+                xb.gather(pos, c, xw, tmp);
+                if (batchStats) {
+                    double mc = sum(xw, on, n) / n;
+                    double vc = sumSquares(xw, on, n, mc) / n;
+                    mean[c] = mc;
+                    var[c] = vc;
+                    scale[c] *= 1.0 / Math.sqrt(vc + eps);
+                }
+                if (rw != null) {
+                    rb.gather(pos, c, rw, tmp);
+                }
+                double m = mean[c];
+                double a = scale[c];
+                double s = shift[c];
+                // y is computed in place of x in the work array
+                if (on == null) {
+                    for (int i = 0; i < size; i++) {
+                        double v = (xw[i] - m) * a + s;
+                        if (rw != null) {
+                            v += rw[i];
+                        }
+                        xw[i] = act ? clamp(v, cap) : v;
+                    }
+                } else {
+                    for (int i : on) {
+                        double v = (xw[i] - m) * a + s;
+                        if (rw != null) {
+                            v += rw[i];
+                        }
+                        xw[i] = act ? clamp(v, cap) : v;
+                    }
+                    for (int i : off) {
+                        xw[i] = 0.0;
                     }
                 }
-            } else {
-                for (int o : on) {
-                    int i = o + base;
-                    double v = (xb.get(i) - m) * a + s;
-                    if (rb != null) {
-                        v += rb.get(i);
-                    }
-                    yb.set(i, act ? clamp(v, cap) : v);
-                }
-                for (int o : off) {
-                    yb.set(o + base, 0.0);
-                }
+                yb.scatter(pos, c, xw, tmp);
             }
         });
     }
 
+    /**
+     * {@code min(max(v, 0), cap)}. The ReLU runs on the bits, without a branch: a sign test on activations is a coin
+     * flip that mispredicts half the time, and Math.max is no cheaper here; this made the fused BN + ReLU pass 3x
+     * faster. Clearing a negative value's bits gives +0 (and keeps a NaN), as PyTorch's ReLU.
+     */
     private static double clamp(double v, double cap) {
-        return v > 0 ? (v < cap ? v : cap) : 0.0;
+        long b = Double.doubleToRawLongBits(v);
+        double r = Double.longBitsToDouble(b & ~(b >> 63));
+        return cap == Double.POSITIVE_INFINITY ? r : Math.min(r, cap);
     }
 
-    /** The activation's derivative from its output, as PyTorch: ReLU {@code y > 0}, ReLU6 {@code 0 < y < 6}. */
-    private static boolean passes(double y, double cap) {
-        return y > 0 && (y < cap || cap == Double.POSITIVE_INFINITY);
+    /**
+     * {@code g} times the activation's derivative read from its output {@code y}, as PyTorch: ReLU passes where
+     * {@code y > 0}, ReLU6 where {@code 0 < y < 6}. For ReLU the test runs on the bits, without a branch:
+     * {@code (-b & ~b)} has its sign bit set exactly when the bit pattern b is positive, i.e. y &gt; 0 (or NaN).
+     */
+    private static double gate(double g, double y, double cap) {
+        if (cap == Double.POSITIVE_INFINITY) {
+            long b = Double.doubleToRawLongBits(y);
+            return Double.longBitsToDouble(Double.doubleToRawLongBits(g) & ((-b & ~b) >> 63));
+        }
+        return y > 0 && y < cap ? g : 0.0;
+    }
+
+    /** {@link #gate(double, double, double)} on float data. */
+    private static float gate(float g, float y, double cap) {
+        if (cap == Double.POSITIVE_INFINITY) {
+            int b = Float.floatToRawIntBits(y);
+            return Float.intBitsToFloat(Float.floatToRawIntBits(g) & ((-b & ~b) >> 31));
+        }
+        return y > 0 && y < cap ? g : 0f;
     }
 
     /**
@@ -284,113 +456,159 @@ public final class ChannelKernels {
     public static void batchNormBackward(INDArray x, INDArray y, INDArray g, Positions pos, double[] mean,
                                          double[] rstd, double[] gamma, boolean batchStats, double cap,
                                          INDArray gradResidual, INDArray dx, double[] dgamma, double[] dbeta) {
-        Buf xb = buf(x);
-        Buf gb = buf(g);
+        Io xb = new Io(x);
+        Io gb = new Io(g);
         boolean relu = !Double.isNaN(cap);
-        Buf yb = relu ? buf(y) : null;
-        Buf rb = gradResidual == null ? null : buf(gradResidual);
-        Buf db = buf(dx);
-        int plane = pos.plane();
-        int chw = pos.channels() * plane;
+        Io yb = relu ? new Io(y) : null;
+        Io rb = gradResidual == null ? null : new Io(gradResidual);
+        Io db = new Io(dx);
         int[] on = pos.active();
         int[] off = pos.inactive();
         double n = pos.count();
-        // the gated gradient is kept after pass 1: in gradResidual when there is one, else in dx (as scratch)
-        Buf keep = rb != null ? rb : relu ? db : null;
-        forChannels(pos.channels(), c -> {
-            int base = c * plane;
-            double m = mean[c];
-            double r = rstd[c];
-            double sg = 0;
-            double sgx = 0;
-            // pass 1: gate the gradient by the activation's derivative; the sums of g and g * (x - mean)
-            if (on == null) {
-                for (int b = 0; b < pos.batch(); b++) {
-                    int o = b * chw + base;
-                    for (int i = o; i < o + plane; i++) {
-                        double gi = gb.get(i);
-                        if (relu && !passes(yb.get(i), cap)) {
-                            gi = 0;
+        int size = pos.size();
+        if (xb.isFloat() && gb.isFloat() && (yb == null || yb.isFloat()) && (rb == null || rb.isFloat())
+                && db.isFloat()) {
+            forChannels(pos.channels(), (from, to) -> {
+                float[] xw = new float[size];
+                float[] gw = new float[size];
+                float[] yw = relu ? new float[size] : null;
+                for (int c = from; c < to; c++) {
+                    xb.gather(pos, c, xw);
+                    gb.gather(pos, c, gw);
+                    if (relu) {
+                        yb.gather(pos, c, yw);
+                    }
+                    double m = mean[c];
+                    double r = rstd[c];
+                    double sg = 0;
+                    double sgx = 0;
+                    if (on == null) {
+                        for (int i = 0; i < size; i++) {
+                            float gi = relu ? gate(gw[i], yw[i], cap) : gw[i];
+                            gw[i] = gi;
+                            sg += gi;
+                            sgx += gi * (xw[i] - m);
                         }
-                        if (keep != null) {
-                            keep.set(i, gi);
+                    } else {
+                        for (int i : on) {
+                            float gi = relu ? gate(gw[i], yw[i], cap) : gw[i];
+                            gw[i] = gi;
+                            sg += gi;
+                            sgx += gi * (xw[i] - m);
                         }
-                        sg += gi;
-                        sgx += gi * (xb.get(i) - m);
+                        for (int i : off) {
+                            gw[i] = 0f;
+                        }
                     }
-                }
-            } else {
-                for (int o : on) {
-                    int i = o + base;
-                    double gi = gb.get(i);
-                    if (relu && !passes(yb.get(i), cap)) {
-                        gi = 0;
-                    }
-                    if (keep != null) {
-                        keep.set(i, gi);
-                    }
-                    sg += gi;
-                    sgx += gi * (xb.get(i) - m);
-                }
-            }
-            sgx *= r;
-            dgamma[c] += sgx;
-            dbeta[c] += sg;
-            double k = gamma[c] * r;
-            double mg = batchStats ? sg / n : 0;
-            double mgx = batchStats ? sgx / n : 0;
-            // pass 2: dx = k * (g - mg - x_hat * mgx)
-            Buf src = keep != null ? keep : gb;
-            if (on == null) {
-                for (int b = 0; b < pos.batch(); b++) {
-                    int o = b * chw + base;
-                    for (int i = o; i < o + plane; i++) {
-                        db.set(i, k * (src.get(i) - mg - (xb.get(i) - m) * r * mgx));
-                    }
-                }
-            } else {
-                for (int o : on) {
-                    int i = o + base;
-                    db.set(i, k * (src.get(i) - mg - (xb.get(i) - m) * r * mgx));
-                }
-                for (int o : off) {
-                    db.set(o + base, 0.0);
                     if (rb != null) {
-                        rb.set(o + base, 0.0);
+                        rb.scatter(pos, c, gw);
+                    }
+                    sgx *= r;
+                    dgamma[c] += sgx;
+                    dbeta[c] += sg;
+                    double k = gamma[c] * r;
+                    double mg = batchStats ? sg / n : 0;
+                    double mgx = batchStats ? sgx / n : 0;
+                    if (on == null) {
+                        for (int i = 0; i < size; i++) {
+                            xw[i] = (float) (k * (gw[i] - mg - (xw[i] - m) * r * mgx));
+                        }
+                    } else {
+                        for (int i : on) {
+                            xw[i] = (float) (k * (gw[i] - mg - (xw[i] - m) * r * mgx));
+                        }
+                        for (int i : off) {
+                            xw[i] = 0f;
+                        }
+                    }
+                    db.scatter(pos, c, xw);
+                }
+            });
+            return;
+        }
+        forChannels(pos.channels(), (from, to) -> {
+            double[] xw = new double[size];
+            double[] gw = new double[size];
+            double[] yw = relu ? new double[size] : null;
+            float[] tmp = new float[pos.plane()];
+            for (int c = from; c < to; c++) {
+                xb.gather(pos, c, xw, tmp);
+                gb.gather(pos, c, gw, tmp);
+                double m = mean[c];
+                double r = rstd[c];
+                double sg = 0;
+                double sgx = 0;
+                // pass 1: gate the gradient by the activation's derivative (in place in gw); the sums of g and
+                // g * (x - mean)
+                if (relu) {
+                    yb.gather(pos, c, yw, tmp);
+                }
+                if (on == null) {
+                    for (int i = 0; i < size; i++) {
+                        double gi = relu ? gate(gw[i], yw[i], cap) : gw[i];
+                        gw[i] = gi;
+                        sg += gi;
+                        sgx += gi * (xw[i] - m);
+                    }
+                } else {
+                    for (int i : on) {
+                        double gi = relu ? gate(gw[i], yw[i], cap) : gw[i];
+                        gw[i] = gi;
+                        sg += gi;
+                        sgx += gi * (xw[i] - m);
+                    }
+                    for (int i : off) {
+                        gw[i] = 0.0;
                     }
                 }
+                if (rb != null) {
+                    rb.scatter(pos, c, gw, tmp);
+                }
+                sgx *= r;
+                dgamma[c] += sgx;
+                dbeta[c] += sg;
+                double k = gamma[c] * r;
+                double mg = batchStats ? sg / n : 0;
+                double mgx = batchStats ? sgx / n : 0;
+                // pass 2: dx = k * (g - mg - x_hat * mgx), into xw
+                if (on == null) {
+                    for (int i = 0; i < size; i++) {
+                        xw[i] = k * (gw[i] - mg - (xw[i] - m) * r * mgx);
+                    }
+                } else {
+                    for (int i : on) {
+                        xw[i] = k * (gw[i] - mg - (xw[i] - m) * r * mgx);
+                    }
+                    for (int i : off) {
+                        xw[i] = 0.0;
+                    }
+                }
+                db.scatter(pos, c, xw, tmp);
             }
         });
     }
 
     /**
      * {@code out = where(active, x, values[c])}: {@code x} at kept positions, the per-channel {@code values} at the
-     * others (SparK's mask-token fill).
+     * others (SparK's mask-token fill). {@code out} may be {@code x}.
      */
     public static void fillInactive(INDArray x, Positions pos, double[] values, INDArray out) {
-        Buf xb = buf(x);
-        Buf ob = buf(out);
-        int plane = pos.plane();
-        int chw = pos.channels() * plane;
-        int[] on = pos.active();
+        Io xb = new Io(x);
+        Io ob = new Io(out);
         int[] off = pos.inactive();
-        forChannels(pos.channels(), c -> {
-            int base = c * plane;
-            if (on == null) {
-                for (int b = 0; b < pos.batch(); b++) {
-                    int o = b * chw + base;
-                    for (int i = o; i < o + plane; i++) {
-                        ob.set(i, xb.get(i));
-                    }
+        if (pos.active() == null && x == out) {
+            return;
+        }
+        forChannels(pos.channels(), (from, to) -> {
+            double[] w = new double[pos.size()];
+            float[] tmp = new float[pos.plane()];
+            for (int c = from; c < to; c++) {
+                xb.gather(pos, c, w, tmp);
+                double v = values[c];
+                for (int i : off) {
+                    w[i] = v;
                 }
-                return;
-            }
-            for (int o : on) {
-                ob.set(o + base, xb.get(o + base));
-            }
-            double v = values[c];
-            for (int o : off) {
-                ob.set(o + base, v);
+                ob.scatter(pos, c, w, tmp);
             }
         });
     }
@@ -400,43 +618,103 @@ public final class ChannelKernels {
      * the sum of {@code g} over the other positions (the gradient of {@code values[c]}).
      */
     public static void splitInactive(INDArray g, Positions pos, INDArray gx, double[] sums) {
-        Buf gb = buf(g);
-        Buf ob = buf(gx);
-        int plane = pos.plane();
-        int chw = pos.channels() * plane;
-        int[] on = pos.active();
+        Io gb = new Io(g);
+        Io ob = new Io(gx);
         int[] off = pos.inactive();
-        forChannels(pos.channels(), c -> {
-            int base = c * plane;
-            if (on == null) {
-                for (int b = 0; b < pos.batch(); b++) {
-                    int o = b * chw + base;
-                    for (int i = o; i < o + plane; i++) {
-                        ob.set(i, gb.get(i));
-                    }
+        forChannels(pos.channels(), (from, to) -> {
+            double[] w = new double[pos.size()];
+            float[] tmp = new float[pos.plane()];
+            for (int c = from; c < to; c++) {
+                gb.gather(pos, c, w, tmp);
+                double s = 0;
+                for (int i : off) {
+                    s += w[i];
+                    w[i] = 0.0;
                 }
-                sums[c] = 0;
-                return;
+                sums[c] = s;
+                ob.scatter(pos, c, w, tmp);
             }
-            for (int o : on) {
-                ob.set(o + base, gb.get(o + base));
-            }
-            double s = 0;
-            for (int o : off) {
-                s += gb.get(o + base);
-                ob.set(o + base, 0.0);
-            }
-            sums[c] = s;
         });
     }
 
-    /** Copies a rank-1 FLOAT/DOUBLE array into a new double array. */
+    /**
+     * Max pooling of every (H, W) plane of {@code x} (B, C, H, W) into {@code y} (B, C, OH, OW), with padding that
+     * never wins, as PyTorch's CPU kernel: the first maximum in scan order (a NaN wins and stays), the window's first
+     * valid position when nothing beats -infinity. {@code argmax} receives, per output element, the index
+     * {@code ih * W + iw} of its maximum within the plane.
+     */
+    public static void maxPool2d(INDArray x, int kernel, int stride, int padding, INDArray y, int[] argmax) {
+        int h = (int) x.size(2);
+        int w = (int) x.size(3);
+        int oh = (int) y.size(2);
+        int ow = (int) y.size(3);
+        Positions in = new Positions(1, (int) (x.size(0) * x.size(1)), h * w, null, new int[0]);
+        Positions out = new Positions(1, in.channels(), oh * ow, null, new int[0]);
+        Io xb = new Io(x);
+        Io yb = new Io(y);
+        forChannels(in.channels(), (from, to) -> {
+            double[] xw = new double[h * w];
+            double[] yw = new double[oh * ow];
+            float[] tmp = new float[Math.max(h * w, oh * ow)];
+            for (int k = from; k < to; k++) {
+                xb.gather(in, k, xw, tmp);
+                int base = k * oh * ow;
+                for (int i = 0; i < oh; i++) {
+                    int h0 = Math.max(i * stride - padding, 0);
+                    int h1 = Math.min(i * stride - padding + kernel, h);
+                    for (int j = 0; j < ow; j++) {
+                        int w0 = Math.max(j * stride - padding, 0);
+                        int w1 = Math.min(j * stride - padding + kernel, w);
+                        int best = h0 * w + w0;
+                        double mv = Double.NEGATIVE_INFINITY;
+                        for (int r = h0; r < h1; r++) {
+                            for (int q = r * w + w0; q < r * w + w1; q++) {
+                                double v = xw[q];
+                                if (v > mv || Double.isNaN(v)) {
+                                    mv = v;
+                                    best = q;
+                                }
+                            }
+                        }
+                        yw[i * ow + j] = xw[best];
+                        argmax[base + i * ow + j] = best;
+                    }
+                }
+                yb.scatter(out, k, yw, tmp);
+            }
+        });
+    }
+
+    /** Backward of {@link #maxPool2d}: {@code dx} (B, C, H, W) is 0 but for the sums of {@code g} at the argmaxes. */
+    public static void maxPool2dBackward(INDArray g, int[] argmax, INDArray dx) {
+        int plane = (int) (dx.size(2) * dx.size(3));
+        int outPlane = (int) (g.size(2) * g.size(3));
+        Positions in = new Positions(1, (int) (dx.size(0) * dx.size(1)), plane, null, new int[0]);
+        Positions out = new Positions(1, in.channels(), outPlane, null, new int[0]);
+        Io gb = new Io(g);
+        Io db = new Io(dx);
+        forChannels(in.channels(), (from, to) -> {
+            double[] gw = new double[outPlane];
+            double[] dw = new double[plane];
+            float[] tmp = new float[Math.max(plane, outPlane)];
+            for (int k = from; k < to; k++) {
+                gb.gather(out, k, gw, tmp);
+                java.util.Arrays.fill(dw, 0.0);
+                int base = k * outPlane;
+                for (int o = 0; o < outPlane; o++) {
+                    dw[argmax[base + o]] += gw[o];
+                }
+                db.scatter(in, k, dw, tmp);
+            }
+        });
+    }
+
+    /** Copies a FLOAT/DOUBLE array (a vector of parameters or statistics) into a new double array. */
     public static double[] toDoubles(INDArray v) {
-        Buf b = buf(Tensors.contiguous(v));
-        double[] out = new double[(int) v.length()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = b.get(i);
-        }
+        INDArray a = Tensors.contiguous(v);
+        double[] out = new double[Math.toIntExact(a.length())];
+        Io io = new Io(a);
+        io.gather(new Positions(1, 1, out.length, null, new int[0]), 0, out, new float[out.length]);
         return out;
     }
 
@@ -445,9 +723,7 @@ public final class ChannelKernels {
         if (out.length() != values.length) {
             throw new IllegalArgumentException("length " + values.length + " does not match " + Tensors.shape(out));
         }
-        Buf b = buf(out);
-        for (int i = 0; i < values.length; i++) {
-            b.set(i, values[i]);
-        }
+        new Io(out).scatter(new Positions(1, 1, values.length, null, new int[0]), 0, values,
+                new float[values.length]);
     }
 }

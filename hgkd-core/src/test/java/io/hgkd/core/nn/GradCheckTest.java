@@ -45,6 +45,18 @@ class GradCheckTest {
     }
 
     @Test
+    void conv2d1x1AsGemm() {
+        int keep = Conv2d.gemmMinPlane;
+        Conv2d.gemmMinPlane = 1;
+        try {
+            check(new Conv2d(3, 4, 1, 1, 0, true), randn(8, 2, 3, 5, 4));
+            check(new Conv2d(4, 3, 1, 1, 0, false), randn(9, 3, 4, 3, 3));
+        } finally {
+            Conv2d.gemmMinPlane = keep;
+        }
+    }
+
+    @Test
     void convTranspose2d() {
         check(new ConvTranspose2d(4, 3, 4, 2, 1, true), randn(4, 2, 4, 3, 3));
     }

@@ -24,6 +24,17 @@ class LayerParityTest {
     }
 
     @Test
+    void conv2dK1AsGemm() {
+        int keep = Conv2d.gemmMinPlane;
+        Conv2d.gemmMinPlane = 1; // the fixture's plane is small: send it down the GEMM path
+        try {
+            ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true));
+        } finally {
+            Conv2d.gemmMinPlane = keep;
+        }
+    }
+
+    @Test
     void conv2dStem7x7() {
         ParityRunner.run("conv2d_k7s2p3", new Conv2d(3, 8, 7, 2, 3, false));
     }

@@ -1,0 +1,73 @@
+package io.hgkd.core.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hgkd.core.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The GEMM path of 1x1 convolutions (planes of at least {@link Conv2d#gemmMinPlane}) against libnd4j's conv2d /
+ * conv2d_bp on the same weights, at ResNet-like sizes; PyTorch parity and finite differences of the path are in
+ * {@link LayerParityTest} and {@link GradCheckTest}.
+ */
+class Conv2dGemmTest {
+    private static void assertClose(INDArray expected, INDArray actual, String what) {
+        double scale = expected.amaxNumber().doubleValue();
+        double err = expected.sub(actual).amaxNumber().doubleValue();
+        assertTrue(err <= 1e-5 * scale + 1e-6, what + ": max abs error " + err + " at scale " + scale);
+    }
+
+    private static void compare(boolean bias) {
+        Conv2d gemm = new Conv2d(16, 24, 1, 1, 0, bias);
+        Conv2d ref = new Conv2d(16, 24, 1, 1, 0, bias);
+        ref.loadStateDict(gemm.stateDict(), true);
+        INDArray x = TestData.randn(3, 2, 16, 28, 28).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        INDArray g = TestData.randn(4, 2, 24, 28, 28).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        int keep = Conv2d.gemmMinPlane;
+        try {
+            Conv2d.gemmMinPlane = 28 * 28;
+            INDArray y = gemm.forward(x).dup();
+            INDArray gx = gemm.backward(g).dup();
+            // a second backward accumulates, as conv2d_bp's path does
+            gemm.forward(x);
+            gemm.backward(g);
+            Conv2d.gemmMinPlane = Integer.MAX_VALUE;
+            INDArray yr = ref.forward(x).dup();
+            INDArray gxr = ref.backward(g).dup();
+            ref.forward(x);
+            ref.backward(g);
+            assertClose(yr, y, "output");
+            assertClose(gxr, gx, "input gradient");
+            assertClose(ref.weight().grad(), gemm.weight().grad(), "weight gradient");
+            if (bias) {
+                assertClose(ref.bias().grad(), gemm.bias().grad(), "bias gradient");
+            }
+        } finally {
+            Conv2d.gemmMinPlane = keep;
+        }
+    }
+
+    @Test
+    void matchesConv2dWithoutBias() {
+        compare(false);
+    }
+
+    @Test
+    void matchesConv2dWithBias() {
+        compare(true);
+    }
+
+    @Test
+    void frozenWeightGetsNoGradient() {
+        Conv2d conv = new Conv2d(8, 4, 1, 1, 0, false);
+        conv.weight().setRequiresGrad(false);
+        INDArray x = TestData.randn(5, 1, 8, 28, 28).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        INDArray y = conv.forward(x);
+        INDArray gx = conv.backward(y.dup());
+        assertFalse(conv.weight().hasGrad());
+        assertArrayEquals(x.shape(), gx.shape());
+    }
+}
