@@ -173,6 +173,28 @@ class RowKernelsTest {
     }
 
     @Test
+    void floatExpOfNonPositiveArguments() {
+        java.util.Random r = new java.util.Random(11);
+        int n = 5000;
+        float[] z = new float[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = (float) (-r.nextDouble() * (i % 2 == 0 ? 100 : 2));
+        }
+        float[] special = {0f, -0f, -1e-30f, -0.5f * 0.6931472f, -0.6931472f, -87f, -86.99f, -88f, -103.9f, -104.1f, -1e4f,
+            Float.NEGATIVE_INFINITY};
+        System.arraycopy(special, 0, z, 0, special.length);
+        float[] e = z.clone();
+        RowKernels.expNegBlock(e, new float[n], n);
+        for (int i = 0; i < n; i++) {
+            double ref = Math.exp(z[i]);
+            double err = Math.abs(e[i] - ref);
+            // relative 2e-7 in the normal float range, an absolute 2e-38 below it
+            assertTrue(ref > 1.2e-38 ? err <= 2e-7 * ref : err <= 2e-38,
+                    "exp(" + z[i] + ") = " + ref + ", got " + e[i]);
+        }
+    }
+
+    @Test
     void biasAddAndColumnSums() {
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
             INDArray m = offsetRows(9, ROWS, DIM, type);
