@@ -56,7 +56,7 @@ public final class MemoryBenchmark {
         DistillJobConfig config = new DistillJobConfig(1, teacher, null, student, loss, 0.6, 0,
                 DataConfig.fashionMnistEmbedded(images, batch));
         TrainerConfig trainer = new TrainerConfig(epochs, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2, 1, 0,
-                epochs, 1, 1000, 1);
+                epochs, 1, 1000, 1, 1);
         final int k = every;
         TrainingListener print = new TrainingListener() {
             private long t0 = System.nanoTime();

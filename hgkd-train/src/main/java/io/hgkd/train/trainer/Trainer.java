@@ -43,7 +43,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * gradients, {@link TrainingJob#step}, {@link LossChecks#requireFinite} (before the update, so the weights never
  * see a NaN), optional gradient clip, optimizer step, {@link TrainingJob#afterOptimizerStep},
  * {@link TrainingListener#onStepEnd}. Per epoch: the job's
- * evaluation, {@link TrainingListener#onEpochEnd}, and every {@link TrainerConfig#checkpointEvery()} epochs and after
+ * evaluation (every {@link TrainerConfig#evalEvery()} epochs, after the last and before a requested stop; other epochs
+ * report no metrics), {@link TrainingListener#onEpochEnd}, and every {@link TrainerConfig#checkpointEvery()} epochs and after
  * the last one a checkpoint in {@code <outputDir>/checkpoints} (last {@link TrainerConfig#keepLast()} plus the best
  * by {@link TrainingJob#metricName()}), then {@link TrainingListener#onCheckpoint}.
  *
@@ -324,12 +325,17 @@ public final class Trainer {
                 Map<String, Double> means = new LinkedHashMap<>();
                 int n = step;
                 sums.forEach((k, v) -> means.put(k, v / n));
-                lastMetrics = job.evaluate();
+                boolean evaluated = (epoch + 1) % config.evalEvery() == 0 || epoch + 1 == config.epochs()
+                        || stopRequested;
+                Map<String, Double> metrics = evaluated ? job.evaluate() : Map.of();
+                if (evaluated) {
+                    lastMetrics = metrics;
+                }
                 double seconds = (System.nanoTime() - epochStart) / 1e9;
-                listener.onEpochEnd(new EpochEvent(epoch, g, means, lastMetrics, images, seconds));
-                boolean stop = stopRequested && epoch + 1 < config.epochs();
+                listener.onEpochEnd(new EpochEvent(epoch, g, means, metrics, images, seconds));
+                boolean stop = stopRequested && epoch + 1 < config.epochs(); // a listener may have asked just now
                 if ((epoch + 1) % config.checkpointEvery() == 0 || epoch + 1 == config.epochs() || stop) {
-                    Double metric = metricOf(means, lastMetrics);
+                    Double metric = evaluated || means.containsKey(job.metricName()) ? metricOf(means, metrics) : null;
                     if (metric != null && (best == null || better(metric, best))) {
                         best = metric;
                     }

@@ -57,7 +57,7 @@ class ConfigJsonTest {
                 c.student(), c.loss(), 0.6, 0, DataConfig.synthetic(16, 16, 2, 4)));
         assertTrue(e.getMessage().contains("does not match the student"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new TrainerConfig(2, TrainerConfig.OptimizerKind.LAMB,
-                1e-3, 0.04, 0.2, 2, 0, 1, 1, 1, 1));
+                1e-3, 0.04, 0.2, 2, 0, 1, 1, 1, 1, 1));
         assertTrue(e.getMessage().contains("warmupEpochs"), e.getMessage());
     }
 }

@@ -25,7 +25,7 @@ class FinetuneJobTest {
     }
 
     static TrainerConfig trainer(int epochs) {
-        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 2, 1, 1);
+        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 2, 1, 1, 1);
     }
 
     @Test
@@ -58,6 +58,32 @@ class FinetuneJobTest {
         // the best checkpoint by top1 is retained and known
         var best = new CheckpointManager(dir.resolve("checkpoints"), 2, CheckpointManager.Goal.MAXIMIZE).best();
         assertTrue(best.isPresent());
+    }
+
+    @Test
+    void evalEveryEvaluatesOnlyThoseEpochsAndTheLast(@TempDir Path dir) throws Exception {
+        List<EpochEvent> epochs = new ArrayList<>();
+        TrainingListener collect = new TrainingListener() {
+            @Override
+            public void onEpochEnd(EpochEvent e) {
+                epochs.add(e);
+            }
+        };
+        TrainerConfig every2 = new TrainerConfig(3, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 3,
+                1, 1, 2);
+        RunSummary s;
+        try (FinetuneJob job = new FinetuneJob(config())) {
+            s = new Trainer(job, every2, dir, collect).fit();
+        }
+        assertEquals(3, epochs.size());
+        assertTrue(epochs.get(0).metrics().isEmpty(), epochs.get(0).metrics().toString());
+        assertTrue(epochs.get(1).metrics().containsKey("top1"), epochs.get(1).metrics().toString());
+        assertTrue(epochs.get(2).metrics().containsKey("top1"), "the last epoch is always evaluated");
+        assertEquals(epochs.get(2).metrics().get("top1"), s.finalMetrics().get("top1"));
+        // the unevaluated epoch's checkpoint carries no metric, so the best is one of the evaluated two
+        var best = new CheckpointManager(dir.resolve("checkpoints"), 3, CheckpointManager.Goal.MAXIMIZE).best();
+        assertTrue(best.isPresent());
+        assertTrue(!best.get().getFileName().toString().endsWith("000000008"), best.get().toString());
     }
 
     @Test

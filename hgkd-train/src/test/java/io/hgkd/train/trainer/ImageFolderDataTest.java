@@ -48,7 +48,7 @@ class ImageFolderDataTest {
         assertEquals(c, Trainer.JSON.treeToValue(Trainer.JSON.valueToTree(c), DistillJobConfig.class));
         Path out = tmp.resolve("run");
         try (DistillJob job = new DistillJob(c)) {
-            RunSummary s = new Trainer(job, new TrainerConfig(1, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2, 0, 0, 1, 3, 1, 1), out,
+            RunSummary s = new Trainer(job, new TrainerConfig(1, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2, 0, 0, 1, 3, 1, 1, 1), out,
                     null).fit();
             assertEquals(RunSummary.Status.COMPLETED, s.status());
             assertEquals(1, s.epochs());

@@ -25,7 +25,7 @@ class MaeAndSparkJobTest {
     }
 
     static TrainerConfig maeTrainer(int epochs) {
-        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW_MAE, 0.1, 0.05, 0.05, 1, 0, 1, 2, 1, 1);
+        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW_MAE, 0.1, 0.05, 0.05, 1, 0, 1, 2, 1, 1, 1);
     }
 
     static List<EpochEvent> run(TrainingJob job, TrainerConfig config, Path dir) throws Exception {

@@ -39,7 +39,7 @@ final class TinyRuns {
 
     /** LAMB, warmup 1 epoch, a checkpoint every epoch. */
     static TrainerConfig trainer(int epochs) {
-        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2, 1, 0, 1, 3, 1, 1);
+        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2, 1, 0, 1, 3, 1, 1, 1);
     }
 
     static void assertSameTensors(Map<String, INDArray> expected, Map<String, INDArray> actual, String what) {

@@ -35,7 +35,7 @@ class VitFinetuneAndProbeTest {
     }
 
     static TrainerConfig adamw(int epochs) {
-        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.1, 0.05, 0.05, 1, 0, 1, 2, 1, 1);
+        return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.1, 0.05, 0.05, 1, 0, 1, 2, 1, 1, 1);
     }
 
     @Test
