@@ -13,8 +13,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * pass over its rows where the equivalent ND4J code makes several broadcast passes and allocates temporaries; rows
  * are split over a small pool of Java threads when the work is large enough.
  *
- * <p>Rows are loaded into {@code double} work arrays, so the same code serves float32 training and the
- * double-precision gradient checks, and float inputs get double accumulation. Only FLOAT and DOUBLE are supported.
+ * <p>DOUBLE data (the double-precision gradient checks) runs in double. FLOAT data of the bias, LayerNorm and softmax
+ * backward kernels runs in float over whole rows in {@code float[]} work arrays indexed from 0 (the loops C2
+ * vectorises), with row reductions and column sums accumulated in double; the other kernels load float rows into
+ * {@code double} work arrays. Only FLOAT and DOUBLE are supported.
  */
 public final class RowKernels {
     /** Threads of the kernels: {@code OMP_NUM_THREADS} when set (as ND4J), else the core count. */
@@ -159,6 +161,21 @@ public final class RowKernels {
             base = Math.toIntExact(a.offset());
         }
 
+        /** Whether the array is FLOAT (then {@link #get} and {@link #put} apply). */
+        public boolean isFloat() {
+            return f != null;
+        }
+
+        /** Copies FLOAT elements {@code [idx, idx + n)} into {@code dst[0 .. n)}. */
+        public void get(long idx, float[] dst, int n) {
+            f.get(base + (int) idx, dst, 0, n);
+        }
+
+        /** Copies {@code src[0 .. n)} to FLOAT elements {@code [idx, idx + n)}. */
+        public void put(long idx, float[] src, int n) {
+            f.put(base + (int) idx, src, 0, n);
+        }
+
         /** A float scratch array for {@link #load}/{@link #store} of up to {@code n} elements (null for doubles). */
         public float[] tmp(int n) {
             return f != null ? new float[n] : null;
@@ -252,6 +269,63 @@ public final class RowKernels {
         }
     }
 
+    /** Sum of float {@code a[0 .. n)} accumulated in double, four accumulators. */
+    static double sum(float[] a, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[i];
+            s1 += a[i + 1];
+            s2 += a[i + 2];
+            s3 += a[i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Dot product of float {@code a[0 .. n)} and {@code b[0 .. n)} accumulated in double, four accumulators. */
+    static double dot(float[] a, float[] b, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += (double) a[i] * b[i];
+            s1 += (double) a[i + 1] * b[i + 1];
+            s2 += (double) a[i + 2] * b[i + 2];
+            s3 += (double) a[i + 3] * b[i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += (double) a[i] * b[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * Float column sums are accumulated in float over at most this many rows, then added into double: the float loops
+     * vectorise and the rounding error stays that of a short float sum.
+     */
+    private static final int FOLD_ROWS = 32;
+
+    /** {@code acc[i] += part[i]; part[i] = 0} over {@code n} elements. */
+    private static void fold(float[] part, double[] acc, int n) {
+        for (int i = 0; i < n; i++) {
+            acc[i] += part[i];
+            part[i] = 0;
+        }
+    }
+
+    private static float[] toFloats(double[] a) {
+        if (a == null) {
+            return null;
+        }
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
     // ------------------------------------------------------------------------------------------------- biases
 
     /** {@code m[r, :] += row} for every row of the dense (rows, cols) {@code m}, in place. */
@@ -260,6 +334,21 @@ public final class RowKernels {
         int cols = (int) m.size(1);
         Buf bm = new Buf(m);
         double[] v = toDoubles(row);
+        if (bm.isFloat()) {
+            float[] vf = toFloats(v);
+            parallelFor(rows, (long) rows * cols, (r0, r1) -> {
+                float[] a = new float[cols];
+                for (int r = r0; r < r1; r++) {
+                    long idx = (long) r * cols;
+                    bm.get(idx, a, cols);
+                    for (int i = 0; i < cols; i++) {
+                        a[i] += vf[i];
+                    }
+                    bm.put(idx, a, cols);
+                }
+            });
+            return;
+        }
         parallelFor(rows, (long) rows * cols, (r0, r1) -> {
             double[] a = new double[cols];
             float[] tmp = bm.tmp(cols);
@@ -284,18 +373,36 @@ public final class RowKernels {
         Buf bm = new Buf(m);
         long work = (long) rows * cols;
         double[][] partial = new double[chunks(rows, work)][];
-        parallelChunks(rows, work, (chunk, r0, r1) -> {
-            double[] a = new double[cols];
-            double[] acc = new double[cols];
-            float[] tmp = bm.tmp(cols);
-            for (int r = r0; r < r1; r++) {
-                bm.load((long) r * cols, a, 0, cols, tmp);
-                for (int i = 0; i < cols; i++) {
-                    acc[i] += a[i];
+        if (bm.isFloat()) {
+            parallelChunks(rows, work, (chunk, r0, r1) -> {
+                float[] a = new float[cols];
+                float[] part = new float[cols];
+                double[] acc = new double[cols];
+                for (int r = r0; r < r1; r++) {
+                    bm.get((long) r * cols, a, cols);
+                    for (int i = 0; i < cols; i++) {
+                        part[i] += a[i];
+                    }
+                    if ((r - r0) % FOLD_ROWS == FOLD_ROWS - 1 || r == r1 - 1) {
+                        fold(part, acc, cols);
+                    }
                 }
-            }
-            partial[chunk] = acc;
-        });
+                partial[chunk] = acc;
+            });
+        } else {
+            parallelChunks(rows, work, (chunk, r0, r1) -> {
+                double[] a = new double[cols];
+                double[] acc = new double[cols];
+                float[] tmp = bm.tmp(cols);
+                for (int r = r0; r < r1; r++) {
+                    bm.load((long) r * cols, a, 0, cols, tmp);
+                    for (int i = 0; i < cols; i++) {
+                        acc[i] += a[i];
+                    }
+                }
+                partial[chunk] = acc;
+            });
+        }
         for (int c = 1; c < partial.length; c++) {
             axpy(1.0, partial[c], 0, partial[0], 0, cols);
         }
@@ -320,6 +427,10 @@ public final class RowKernels {
         Buf bh = xhat == null ? null : new Buf(xhat);
         double[] w = weight == null ? null : toDoubles(weight);
         double[] b = bias == null ? null : toDoubles(bias);
+        if (bx.isFloat() && bo.isFloat() && (bh == null || bh.isFloat())) {
+            layerNormForwardFloat(bx, toFloats(w), toFloats(b), eps, bo, bh, rstd, rows, dim);
+            return;
+        }
         parallelFor(rows, (long) rows * dim, (r0, r1) -> {
             double[] row = new double[dim];
             double[] y = new double[dim];
@@ -354,6 +465,45 @@ public final class RowKernels {
     }
 
     /**
+     * FLOAT LayerNorm forward: mean and variance accumulated in double, the element-wise work in float (vectorised
+     * loops over whole rows, as PyTorch's CPU kernel).
+     */
+    private static void layerNormForwardFloat(Buf bx, float[] w, float[] b, double eps, Buf bo, Buf bh,
+                                              double[] rstd, int rows, int dim) {
+        parallelFor(rows, (long) rows * dim, (r0, r1) -> {
+            float[] row = new float[dim];
+            float[] y = new float[dim];
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * dim;
+                bx.get(idx, row, dim);
+                float mean = (float) (sum(row, dim) / dim);
+                for (int i = 0; i < dim; i++) {
+                    row[i] -= mean;
+                }
+                double rs = 1.0 / Math.sqrt(dot(row, row, dim) / dim + eps);
+                float frs = (float) rs;
+                for (int i = 0; i < dim; i++) {
+                    row[i] *= frs;
+                }
+                if (rstd != null) {
+                    rstd[r] = rs;
+                }
+                if (bh != null) {
+                    bh.put(idx, row, dim);
+                }
+                if (w != null) {
+                    for (int i = 0; i < dim; i++) {
+                        y[i] = row[i] * w[i] + b[i];
+                    }
+                    bo.put(idx, y, dim);
+                } else {
+                    bo.put(idx, row, dim);
+                }
+            }
+        });
+    }
+
+    /**
      * LayerNorm backward: {@code dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))} with
      * {@code dxhat = g * weight}; adds {@code sum_rows(g * xhat)} into {@code weightGrad} and {@code sum_rows(g)} into
      * {@code biasGrad} when they are not null. {@code dx} may be {@code g} itself.
@@ -370,7 +520,32 @@ public final class RowKernels {
         long work = (long) rows * dim;
         double[][] dw = new double[chunks(rows, work)][];
         double[][] db = new double[dw.length][];
-        parallelChunks(rows, work, (chunk, r0, r1) -> {
+        if (bg.isFloat() && bh.isFloat() && bd.isFloat()) {
+            layerNormBackwardFloat(bg, bh, bd, rstd, toFloats(w), paramGrads, dw, db, rows, dim);
+        } else {
+            layerNormBackwardDouble(bg, bh, bd, rstd, w, paramGrads, dw, db, rows, dim);
+        }
+        if (paramGrads) {
+            double[] sw = new double[dim];
+            double[] sb = new double[dim];
+            for (int c = 0; c < dw.length; c++) {
+                if (dw[c] != null) {
+                    axpy(1.0, dw[c], 0, sw, 0, dim);
+                    axpy(1.0, db[c], 0, sb, 0, dim);
+                }
+            }
+            if (weightGrad != null) {
+                addInto(weightGrad, sw);
+            }
+            if (biasGrad != null) {
+                addInto(biasGrad, sb);
+            }
+        }
+    }
+
+    private static void layerNormBackwardDouble(Buf bg, Buf bh, Buf bd, double[] rstd, double[] w, boolean paramGrads,
+                                                double[][] dw, double[][] db, int rows, int dim) {
+        parallelChunks(rows, (long) rows * dim, (chunk, r0, r1) -> {
             double[] gr = new double[dim];
             double[] hr = new double[dim];
             double[] dxh = new double[dim];
@@ -405,22 +580,57 @@ public final class RowKernels {
             dw[chunk] = pw;
             db[chunk] = pb;
         });
-        if (paramGrads) {
-            double[] sw = new double[dim];
-            double[] sb = new double[dim];
-            for (int c = 0; c < dw.length; c++) {
-                if (dw[c] != null) {
-                    axpy(1.0, dw[c], 0, sw, 0, dim);
-                    axpy(1.0, db[c], 0, sb, 0, dim);
+    }
+
+    /**
+     * FLOAT LayerNorm backward: row reductions in double, element-wise work in float, parameter gradients summed in
+     * float over {@link #FOLD_ROWS} rows at a time, then in double.
+     */
+    private static void layerNormBackwardFloat(Buf bg, Buf bh, Buf bd, double[] rstd, float[] w, boolean paramGrads,
+                                               double[][] dw, double[][] db, int rows, int dim) {
+        parallelChunks(rows, (long) rows * dim, (chunk, r0, r1) -> {
+            float[] gr = new float[dim];
+            float[] hr = new float[dim];
+            float[] dxh = new float[dim];
+            float[] qw = paramGrads ? new float[dim] : null;
+            float[] qb = paramGrads ? new float[dim] : null;
+            double[] pw = paramGrads ? new double[dim] : null;
+            double[] pb = paramGrads ? new double[dim] : null;
+            for (int r = r0; r < r1; r++) {
+                long idx = (long) r * dim;
+                bg.get(idx, gr, dim);
+                bh.get(idx, hr, dim);
+                if (paramGrads) {
+                    for (int i = 0; i < dim; i++) {
+                        qw[i] += gr[i] * hr[i];
+                    }
+                    for (int i = 0; i < dim; i++) {
+                        qb[i] += gr[i];
+                    }
+                    if ((r - r0) % FOLD_ROWS == FOLD_ROWS - 1 || r == r1 - 1) {
+                        fold(qw, pw, dim);
+                        fold(qb, pb, dim);
+                    }
                 }
+                if (w != null) {
+                    for (int i = 0; i < dim; i++) {
+                        dxh[i] = gr[i] * w[i];
+                    }
+                } else {
+                    System.arraycopy(gr, 0, dxh, 0, dim);
+                }
+                double rs = rstd[r];
+                float m1 = (float) (sum(dxh, dim) / dim);
+                float m2 = (float) (dot(dxh, hr, dim) / dim);
+                float frs = (float) rs;
+                for (int i = 0; i < dim; i++) {
+                    dxh[i] = frs * (dxh[i] - m1 - hr[i] * m2);
+                }
+                bd.put(idx, dxh, dim);
             }
-            if (weightGrad != null) {
-                addInto(weightGrad, sw);
-            }
-            if (biasGrad != null) {
-                addInto(biasGrad, sb);
-            }
-        }
+            dw[chunk] = pw;
+            db[chunk] = pb;
+        });
     }
 
     // ------------------------------------------------------------------------------------------------- softmax
@@ -471,6 +681,23 @@ public final class RowKernels {
         Buf bg = new Buf(g);
         Buf bp = new Buf(p);
         Buf bd = new Buf(dx);
+        if (bg.isFloat() && bp.isFloat() && bd.isFloat()) {
+            parallelFor(rows, (long) rows * cols, (r0, r1) -> {
+                float[] gr = new float[cols];
+                float[] pr = new float[cols];
+                for (int r = r0; r < r1; r++) {
+                    long idx = (long) r * cols;
+                    bg.get(idx, gr, cols);
+                    bp.get(idx, pr, cols);
+                    float dot = (float) dot(gr, pr, cols);
+                    for (int i = 0; i < cols; i++) {
+                        gr[i] = pr[i] * (gr[i] - dot);
+                    }
+                    bd.put(idx, gr, cols);
+                }
+            });
+            return;
+        }
         parallelFor(rows, (long) rows * cols, (r0, r1) -> {
             double[] gr = new double[cols];
             double[] pr = new double[cols];

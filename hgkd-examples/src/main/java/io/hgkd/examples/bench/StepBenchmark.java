@@ -325,7 +325,7 @@ public final class StepBenchmark {
         return new Bench(description, batch, i -> {
             opt.zeroGrad();
             double loss = model.forwardMae(images, perStep[i]).loss();
-            model.backward(1.0);
+            model.backwardParameters(1.0);
             opt.step();
             return loss;
         }, count(groups), inputs);

@@ -285,6 +285,19 @@ public class MaskedAutoencoderViT extends Module {
 
     /** Backward of {@code upstream * loss}: accumulates every parameter gradient, returns the image gradient. */
     public INDArray backward(double upstream) {
+        return backward(upstream, true);
+    }
+
+    /**
+     * Backward of {@code upstream * loss} into the parameter gradients only, for images that need no gradient (a
+     * training step): skips the target path and the patch embedding's image gradient, as PyTorch does for an input
+     * without {@code requires_grad}. The parameter gradients are those of {@link #backward(double)}.
+     */
+    public void backwardParameters(double upstream) {
+        backward(upstream, false);
+    }
+
+    private INDArray backward(double upstream, boolean imageGrad) {
         if (plan == null) {
             throw new IllegalStateException("MaskedAutoencoderViT.backward called before forward");
         }
@@ -296,9 +309,12 @@ public class MaskedAutoencoderViT extends Module {
         int c = (int) imgShape[1];
 
         // target path: loss depends on (pred - target)
-        INDArray gTarget = gPred.neg();
-        INDArray gPatches = config.normPixLoss() ? normPixBackward(patches, target, gTarget) : gTarget;
-        INDArray gImg = Patchify.unpatchify(gPatches, p, c, (int) (imgShape[2] / p), (int) (imgShape[3] / p));
+        INDArray gImg = null;
+        if (imageGrad) {
+            INDArray gTarget = gPred.neg();
+            INDArray gPatches = config.normPixLoss() ? normPixBackward(patches, target, gTarget) : gTarget;
+            gImg = Patchify.unpatchify(gPatches, p, c, (int) (imgShape[2] / p), (int) (imgShape[3] / p));
+        }
 
         // decoder
         INDArray gH = Nd4j.zeros(type, b, l + 1, dd);
@@ -350,7 +366,11 @@ public class MaskedAutoencoderViT extends Module {
             INDArray gPos = Nd4j.concat(0, gCls, gX.reshape('c', b, (long) l * d).sum(0).reshape(l, d));
             posEmbed.accumulate(gPos.reshape(1, l + 1, d));
         }
-        gImg.addi(patchEmbed.backward(gX.reshape('c', b, l, d)));
+        if (imageGrad) {
+            gImg.addi(patchEmbed.backward(gX.reshape('c', b, l, d)));
+        } else {
+            patchEmbed.backwardParameters(gX.reshape('c', b, l, d));
+        }
         plan = null;
         return gImg;
     }

@@ -12,6 +12,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Layouts are those of {@link Attention}: {@code qkv} is {@code (B*N, 3D)} with q, k, v of head h in columns
  * {@code h*hd}, {@code D + h*hd}, {@code 2D + h*hd}; the context and its gradient are {@code (B*N, D)} with heads
  * concatenated; the probabilities are {@code (B*H, N, N)}. No transposed or per-head copies are made.
+ *
+ * <p>Each token's q, k, v (and gradient) row of a pair is its own {@code double[hd]} array: the axpy loops then index
+ * every array from 0, which C2 vectorises (with row offsets into one flat array it does not, about 3x slower).
  */
 final class AttentionKernel {
     /** Sequences up to this {@code N * N * hd} per pair run here; longer ones through GEMM. */
@@ -31,35 +34,34 @@ final class AttentionKernel {
         Buf bc = new Buf(ctx);
         int pairs = b * heads;
         RowKernels.parallelFor(pairs, (long) pairs * n * n * hd * 4, (p0, p1) -> {
-            double[] q = new double[n * hd];
-            double[] k = new double[n * hd];
-            double[] v = new double[n * hd];
-            double[] s = new double[n * n];
-            double[] o = new double[n * hd];
-            float[] tmp = bq.tmp(Math.max(n * n, hd));
+            double[][] q = new double[n][hd];
+            double[][] k = new double[n][hd];
+            double[][] v = new double[n][hd];
+            double[] s = new double[n];
+            double[] o = new double[hd];
+            float[] tmp = bq.tmp(Math.max(n, hd));
             for (int pair = p0; pair < p1; pair++) {
                 int sample = pair / heads;
                 int h = pair % heads;
                 long row0 = (long) sample * n;
                 for (int i = 0; i < n; i++) {
                     long idx = (row0 + i) * 3 * d + (long) h * hd;
-                    bq.load(idx, q, i * hd, hd, tmp);
-                    bq.load(idx + d, k, i * hd, hd, tmp);
-                    bq.load(idx + 2L * d, v, i * hd, hd, tmp);
+                    bq.load(idx, q[i], 0, hd, tmp);
+                    bq.load(idx + d, k[i], 0, hd, tmp);
+                    bq.load(idx + 2L * d, v[i], 0, hd, tmp);
                 }
                 for (int i = 0; i < n; i++) {
+                    double[] qi = q[i];
                     for (int j = 0; j < n; j++) {
-                        s[i * n + j] = scale * RowKernels.dot(q, i * hd, k, j * hd, hd);
+                        s[j] = scale * dot(qi, k[j], hd);
                     }
-                    RowKernels.softmaxInPlace(s, i * n, n);
-                }
-                bp.store((long) pair * n * n, s, 0, n * n, tmp);
-                java.util.Arrays.fill(o, 0);
-                for (int i = 0; i < n; i++) {
+                    RowKernels.softmaxInPlace(s, 0, n);
+                    bp.store(((long) pair * n + i) * n, s, 0, n, tmp);
+                    java.util.Arrays.fill(o, 0);
                     for (int j = 0; j < n; j++) {
-                        RowKernels.axpy(s[i * n + j], v, j * hd, o, i * hd, hd);
+                        axpy(s[j], v[j], o, hd);
                     }
-                    bc.store((row0 + i) * d + (long) h * hd, o, i * hd, hd, tmp);
+                    bc.store((row0 + i) * d + (long) h * hd, o, 0, hd, tmp);
                 }
             }
         });
@@ -78,54 +80,79 @@ final class AttentionKernel {
         Buf bo = new Buf(gqkv);
         int pairs = b * heads;
         RowKernels.parallelFor(pairs, (long) pairs * n * n * hd * 8, (p0, p1) -> {
-            double[] q = new double[n * hd];
-            double[] k = new double[n * hd];
-            double[] v = new double[n * hd];
-            double[] go = new double[n * hd];
-            double[] p = new double[n * n];
-            double[] ds = new double[n * n];
-            double[] dq = new double[n * hd];
-            double[] dk = new double[n * hd];
-            double[] dv = new double[n * hd];
-            float[] tmp = bq.tmp(Math.max(n * n, hd));
+            double[][] q = new double[n][hd];
+            double[][] k = new double[n][hd];
+            double[][] v = new double[n][hd];
+            double[][] go = new double[n][hd];
+            double[][] dq = new double[n][hd];
+            double[][] dk = new double[n][hd];
+            double[][] dv = new double[n][hd];
+            double[] p = new double[n];
+            double[] ds = new double[n];
+            float[] tmp = bq.tmp(Math.max(n, hd));
             for (int pair = p0; pair < p1; pair++) {
                 int sample = pair / heads;
                 int h = pair % heads;
                 long row0 = (long) sample * n;
                 for (int i = 0; i < n; i++) {
                     long idx = (row0 + i) * 3 * d + (long) h * hd;
-                    bq.load(idx, q, i * hd, hd, tmp);
-                    bq.load(idx + d, k, i * hd, hd, tmp);
-                    bq.load(idx + 2L * d, v, i * hd, hd, tmp);
-                    bg.load((row0 + i) * d + (long) h * hd, go, i * hd, hd, tmp);
+                    bq.load(idx, q[i], 0, hd, tmp);
+                    bq.load(idx + d, k[i], 0, hd, tmp);
+                    bq.load(idx + 2L * d, v[i], 0, hd, tmp);
+                    bg.load((row0 + i) * d + (long) h * hd, go[i], 0, hd, tmp);
+                    java.util.Arrays.fill(dq[i], 0);
+                    java.util.Arrays.fill(dk[i], 0);
+                    java.util.Arrays.fill(dv[i], 0);
                 }
-                bp.load((long) pair * n * n, p, 0, n * n, tmp);
-                java.util.Arrays.fill(dq, 0);
-                java.util.Arrays.fill(dk, 0);
-                java.util.Arrays.fill(dv, 0);
                 for (int i = 0; i < n; i++) {
                     // dP_ij = dO_i . V_j ; dS_ij = P_ij (dP_ij - sum_k dP_ik P_ik) ; dV_j += P_ij dO_i
+                    bp.load(((long) pair * n + i) * n, p, 0, n, tmp);
+                    double[] goi = go[i];
                     double rowDot = 0;
                     for (int j = 0; j < n; j++) {
-                        double pij = p[i * n + j];
-                        double dp = RowKernels.dot(go, i * hd, v, j * hd, hd);
-                        ds[i * n + j] = dp;
-                        rowDot += dp * pij;
-                        RowKernels.axpy(pij, go, i * hd, dv, j * hd, hd);
+                        double dp = dot(goi, v[j], hd);
+                        ds[j] = dp;
+                        rowDot += dp * p[j];
+                        axpy(p[j], goi, dv[j], hd);
                     }
+                    double[] qi = q[i];
+                    double[] dqi = dq[i];
                     for (int j = 0; j < n; j++) {
-                        double g = scale * p[i * n + j] * (ds[i * n + j] - rowDot);
-                        RowKernels.axpy(g, k, j * hd, dq, i * hd, hd);   // dQ_i += scale dS_ij K_j
-                        RowKernels.axpy(g, q, i * hd, dk, j * hd, hd);   // dK_j += scale dS_ij Q_i
+                        double g = scale * p[j] * (ds[j] - rowDot);
+                        axpy(g, k[j], dqi, hd);   // dQ_i += scale dS_ij K_j
+                        axpy(g, qi, dk[j], hd);   // dK_j += scale dS_ij Q_i
                     }
                 }
                 for (int i = 0; i < n; i++) {
                     long idx = (row0 + i) * 3 * d + (long) h * hd;
-                    bo.store(idx, dq, i * hd, hd, tmp);
-                    bo.store(idx + d, dk, i * hd, hd, tmp);
-                    bo.store(idx + 2L * d, dv, i * hd, hd, tmp);
+                    bo.store(idx, dq[i], 0, hd, tmp);
+                    bo.store(idx + d, dk[i], 0, hd, tmp);
+                    bo.store(idx + 2L * d, dv[i], 0, hd, tmp);
                 }
             }
         });
+    }
+
+    /** Dot product of {@code a[0 .. n)} and {@code b[0 .. n)}, four accumulators. */
+    private static double dot(double[] a, double[] b, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[i] * b[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** {@code y[0 .. n) += alpha * x[0 .. n)}. */
+    private static void axpy(double alpha, double[] x, double[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            y[i] += alpha * x[i];
+        }
     }
 }

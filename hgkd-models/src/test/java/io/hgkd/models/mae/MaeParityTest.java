@@ -51,9 +51,27 @@ class MaeParityTest {
         ModelFixtures.compareGrads(mae, c);
     }
 
+    /** {@link MaskedAutoencoderViT#backwardParameters} (no image gradient) against PyTorch's parameter gradients. */
+    private static void checkParametersOnly(String name, MaeConfig cfg) {
+        Fixtures.Case c = ModelFixtures.load(name);
+        MaskedAutoencoderViT mae = new MaskedAutoencoderViT(cfg);
+        ModelFixtures.detInit(mae, c);
+        mae.zeroGrad();
+        MaeOutput out = mae.forwardMae(c.get("x"), c.get("noise"));
+        Parity.forward(name, "loss", c.get("loss"), Nd4j.createFromArray((float) out.loss()));
+        mae.backwardParameters(1.0);
+        ModelFixtures.compareGrads(mae, c);
+    }
+
     @Test
     void tinyWithNormPixLoss() {
         check("mae_tiny_normpix", tinyNormPix());
+    }
+
+    @Test
+    void parametersOnlyBackward() {
+        checkParametersOnly("mae_tiny_normpix", tinyNormPix());
+        checkParametersOnly("mae_tiny_rawpix", tinyRawPix());
     }
 
     @Test

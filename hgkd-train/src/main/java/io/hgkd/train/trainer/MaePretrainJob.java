@@ -105,7 +105,7 @@ public final class MaePretrainJob implements TrainingJob, Previewable {
         RandomMasking masking = RandomMasking.random(batch.size(), config.mae().encoder().numPatches(),
                 config.mae().maskRatio(), new MersenneTwister(Seeds.derive(config.seed(), "mask", microStep)));
         MaeOutput out = model.forwardMae(batch.images(), masking);
-        model.backward(1.0);
+        model.backwardParameters(1.0);
         return Map.of(StepEvent.TOTAL, out.loss());
     }
 
