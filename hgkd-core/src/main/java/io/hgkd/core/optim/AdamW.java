@@ -146,15 +146,27 @@ public final class AdamW extends Optimizer {
         float sqrtBc2 = (float) StrictMath.sqrt(1 - StrictMath.pow(config.beta2(), step));
         float eps = (float) config.eps();
         float stepSize = (float) (lr / (1 - StrictMath.pow(config.beta1(), step)));
-        for (int j = from; j < to; j++) {
-            float gj = g.get(j);
-            float mj = m.get(j) * beta1 + gj * oneMinusBeta1;
-            float vj = v.get(j) * beta2 + gj * oneMinusBeta2 * gj;
-            m.put(j, mj);
-            v.put(j, vj);
-            float wj = decay ? w.get(j) * keep : w.get(j);
-            float denom = (float) Math.sqrt(vj) / sqrtBc2 + eps;
-            w.put(j, wj - mj / denom * stepSize);
+        float[][] work = Fused.work();
+        float[] ww = work[0], gw = work[1], mw = work[2], vw = work[3];
+        for (int o = from; o < to; o += Fused.BLOCK) {
+            int n = Math.min(Fused.BLOCK, to - o);
+            w.get(o, ww, 0, n);
+            g.get(o, gw, 0, n);
+            m.get(o, mw, 0, n);
+            v.get(o, vw, 0, n);
+            for (int j = 0; j < n; j++) {
+                float gj = gw[j];
+                float mj = mw[j] * beta1 + gj * oneMinusBeta1;
+                float vj = vw[j] * beta2 + gj * oneMinusBeta2 * gj;
+                mw[j] = mj;
+                vw[j] = vj;
+                float wj = decay ? ww[j] * keep : ww[j];
+                float denom = (float) Math.sqrt(vj) / sqrtBc2 + eps;
+                ww[j] = wj - mj / denom * stepSize;
+            }
+            w.put(o, ww, 0, n);
+            m.put(o, mw, 0, n);
+            v.put(o, vw, 0, n);
         }
     }
 

@@ -16,10 +16,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Each element is computed with the same float32 operations, in the same order, as the ND4J op chain the loops
  * replace (Java float arithmetic is IEEE without fused multiply-adds), so the results do not depend on the chunking
  * or the thread count. Reductions sum per chunk in double and add the chunk sums in chunk order: deterministic too.
+ *
+ * <p>The loops copy {@link #BLOCK} elements at a time into {@code float[]} work arrays with bulk buffer reads, update
+ * them there and copy the results back: element-wise {@code FloatBuffer.get/put} does not vectorise, loops over plain
+ * arrays do (AdamW's update ran about 3x faster per element this way).
  */
 final class Fused {
     /** Elements per chunk: large enough to amortise the scheduling, small enough to balance two to eight threads. */
     static final int CHUNK = 1 << 15;
+
+    /** Elements per block of the work arrays: four blocks (64 KiB) stay in the L2 cache. */
+    static final int BLOCK = 1 << 12;
+
+    private static final ThreadLocal<float[][]> WORK = ThreadLocal.withInitial(() -> new float[4][BLOCK]);
 
     /** Elements {@code [from, to)} of slot {@code slot}. */
     record Span(int slot, int from, int to) {
@@ -40,6 +49,11 @@ final class Fused {
         return RowKernels.floats(a);
     }
 
+    /** This thread's four work arrays of {@link #BLOCK} floats. */
+    static float[][] work() {
+        return WORK.get();
+    }
+
     /** Appends the chunks of a slot of {@code length} elements to {@code out}. */
     static void split(int slot, long length, List<Span> out) {
         for (long from = 0; from < length; from += CHUNK) {
@@ -58,18 +72,47 @@ final class Fused {
 
     /** Sum of squares of {@code x[from, to)} in double. */
     static double sumSquares(FloatBuffer x, int from, int to) {
+        float[] a = work()[0];
         double s = 0;
-        for (int i = from; i < to; i++) {
-            double v = x.get(i);
-            s += v * v;
+        for (int o = from; o < to; o += BLOCK) {
+            int n = Math.min(BLOCK, to - o);
+            x.get(o, a, 0, n);
+            s += sumSquares(a, n);
         }
         return s;
     }
 
+    /**
+     * Sum of squares of {@code a[0, n)} in double, in four interleaved partial sums (one dependent chain of double
+     * additions ran at a third of the speed); the order is fixed, so the result is deterministic.
+     */
+    static double sumSquares(float[] a, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            double v0 = a[i], v1 = a[i + 1], v2 = a[i + 2], v3 = a[i + 3];
+            s0 += v0 * v0;
+            s1 += v1 * v1;
+            s2 += v2 * v2;
+            s3 += v3 * v3;
+        }
+        for (; i < n; i++) {
+            double v = a[i];
+            s0 += v * v;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
     /** {@code x[from, to) *= f} in float32. */
     static void scale(FloatBuffer x, int from, int to, float f) {
-        for (int i = from; i < to; i++) {
-            x.put(i, x.get(i) * f);
+        float[] a = work()[0];
+        for (int o = from; o < to; o += BLOCK) {
+            int n = Math.min(BLOCK, to - o);
+            x.get(o, a, 0, n);
+            for (int i = 0; i < n; i++) {
+                a[i] *= f;
+            }
+            x.put(o, a, 0, n);
         }
     }
 

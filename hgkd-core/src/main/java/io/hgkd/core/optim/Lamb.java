@@ -247,23 +247,40 @@ public final class Lamb extends Optimizer {
         float eps = (float) config.eps();
         boolean clipping = c.clip != 1f;
         double ws = 0, us = 0;
-        for (int j = sp.from(); j < sp.to(); j++) {
-            float gj = g.get(j);
+        float[][] work = Fused.work();
+        float[] ww = work[0], gw = work[1], mw = work[2], vw = work[3];
+        for (int o = sp.from(); o < sp.to(); o += Fused.BLOCK) {
+            int n = Math.min(Fused.BLOCK, sp.to() - o);
+            w.get(o, ww, 0, n);
+            g.get(o, gw, 0, n);
+            m.get(o, mw, 0, n);
+            v.get(o, vw, 0, n);
             if (clipping) {
-                gj *= c.clip;
-                g.put(j, gj);
+                for (int j = 0; j < n; j++) {
+                    gw[j] *= c.clip;
+                }
+                g.put(o, gw, 0, n);
             }
-            float mj = m.get(j) * beta1 + gj * oneMinusBeta1;
-            float vj = v.get(j) * beta2 + gj * oneMinusBeta2 * gj;
-            m.put(j, mj);
-            v.put(j, vj);
-            float wj = w.get(j);
-            float u = mj / c.bc1 / ((float) Math.sqrt(vj) / c.sqrtBc2 + eps);
+            for (int j = 0; j < n; j++) {
+                float gj = gw[j];
+                mw[j] = mw[j] * beta1 + gj * oneMinusBeta1;
+                vw[j] = vw[j] * beta2 + gj * oneMinusBeta2 * gj;
+            }
+            m.put(o, mw, 0, n);
+            v.put(o, vw, 0, n);
+            // the update u, into gw (the clipped gradient is stored already)
+            float bc1 = c.bc1, sqrtBc2 = c.sqrtBc2, wd = c.wd;
             if (c.decay) {
-                u += wj * c.wd;
+                for (int j = 0; j < n; j++) {
+                    gw[j] = mw[j] / bc1 / ((float) Math.sqrt(vw[j]) / sqrtBc2 + eps) + ww[j] * wd;
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    gw[j] = mw[j] / bc1 / ((float) Math.sqrt(vw[j]) / sqrtBc2 + eps);
+                }
             }
-            ws += (double) wj * wj;
-            us += (double) u * u;
+            ws += Fused.sumSquares(ww, n);
+            us += Fused.sumSquares(gw, n);
         }
         wSq[k] = ws;
         uSq[k] = us;
@@ -275,13 +292,27 @@ public final class Lamb extends Optimizer {
         Scalars c = scalars[slots().get(sp.slot()).group()];
         float eps = (float) config.eps();
         float tr = trust[sp.slot()];
-        for (int j = sp.from(); j < sp.to(); j++) {
-            float wj = w.get(j);
-            float u = m.get(j) / c.bc1 / ((float) Math.sqrt(v.get(j)) / c.sqrtBc2 + eps);
+        float[][] work = Fused.work();
+        float[] ww = work[0], mw = work[2], vw = work[3];
+        for (int o = sp.from(); o < sp.to(); o += Fused.BLOCK) {
+            int n = Math.min(Fused.BLOCK, sp.to() - o);
+            w.get(o, ww, 0, n);
+            m.get(o, mw, 0, n);
+            v.get(o, vw, 0, n);
+            float bc1 = c.bc1, sqrtBc2 = c.sqrtBc2, wd = c.wd, lr = c.lr;
             if (c.decay) {
-                u += wj * c.wd;
+                for (int j = 0; j < n; j++) {
+                    float wj = ww[j];
+                    float u = mw[j] / bc1 / ((float) Math.sqrt(vw[j]) / sqrtBc2 + eps) + wj * wd;
+                    ww[j] = wj - u * tr * lr;
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    float u = mw[j] / bc1 / ((float) Math.sqrt(vw[j]) / sqrtBc2 + eps);
+                    ww[j] = ww[j] - u * tr * lr;
+                }
             }
-            w.put(j, wj - u * tr * c.lr);
+            w.put(o, ww, 0, n);
         }
     }
 

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The GEMM path of 1x1 convolutions (planes of at least {@link Conv2d#gemmMinPlane}) against libnd4j's conv2d /
- * conv2d_bp on the same weights, at ResNet-like sizes; PyTorch parity and finite differences of the path are in
+ * The GEMM paths of 1x1 convolutions (per image on planes of at least {@link Conv2d#gemmMinPlane}, batched below
+ * {@link Conv2d#batchedMaxPlane}) against libnd4j's conv2d / conv2d_bp on the same weights, at ResNet-like sizes; PyTorch parity and finite differences of the path are in
  * {@link LayerParityTest} and {@link GradCheckTest}.
  */
 class Conv2dGemmTest {
@@ -20,21 +20,26 @@ class Conv2dGemmTest {
         assertTrue(err <= 1e-5 * scale + 1e-6, what + ": max abs error " + err + " at scale " + scale);
     }
 
-    private static void compare(boolean bias) {
+    /** With {@code batched}, the batched path on a 14x14 plane, else the per-image path on 28x28. */
+    private static void compare(boolean bias, boolean batched) {
         Conv2d gemm = new Conv2d(16, 24, 1, 1, 0, bias);
         Conv2d ref = new Conv2d(16, 24, 1, 1, 0, bias);
         ref.loadStateDict(gemm.stateDict(), true);
-        INDArray x = TestData.randn(3, 2, 16, 28, 28).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
-        INDArray g = TestData.randn(4, 2, 24, 28, 28).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        int h = batched ? 14 : 28;
+        INDArray x = TestData.randn(3, 2, 16, h, h).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        INDArray g = TestData.randn(4, 2, 24, h, h).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
         int keep = Conv2d.gemmMinPlane;
+        int keepBatched = Conv2d.batchedMaxPlane;
         try {
-            Conv2d.gemmMinPlane = 28 * 28;
+            Conv2d.gemmMinPlane = batched ? Integer.MAX_VALUE : 28 * 28;
+            Conv2d.batchedMaxPlane = batched ? Integer.MAX_VALUE : 0;
             INDArray y = gemm.forward(x).dup();
             INDArray gx = gemm.backward(g).dup();
             // a second backward accumulates, as conv2d_bp's path does
             gemm.forward(x);
             gemm.backward(g);
             Conv2d.gemmMinPlane = Integer.MAX_VALUE;
+            Conv2d.batchedMaxPlane = 0;
             INDArray yr = ref.forward(x).dup();
             INDArray gxr = ref.backward(g).dup();
             ref.forward(x);
@@ -47,27 +52,40 @@ class Conv2dGemmTest {
             }
         } finally {
             Conv2d.gemmMinPlane = keep;
+            Conv2d.batchedMaxPlane = keepBatched;
         }
     }
 
     @Test
     void matchesConv2dWithoutBias() {
-        compare(false);
+        compare(false, false);
     }
 
     @Test
     void matchesConv2dWithBias() {
-        compare(true);
+        compare(true, false);
+    }
+
+    @Test
+    void batchedMatchesConv2dWithoutBias() {
+        compare(false, true);
+    }
+
+    @Test
+    void batchedMatchesConv2dWithBias() {
+        compare(true, true);
     }
 
     @Test
     void frozenWeightGetsNoGradient() {
-        Conv2d conv = new Conv2d(8, 4, 1, 1, 0, false);
-        conv.weight().setRequiresGrad(false);
-        INDArray x = TestData.randn(5, 1, 8, 28, 28).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
-        INDArray y = conv.forward(x);
-        INDArray gx = conv.backward(y.dup());
-        assertFalse(conv.weight().hasGrad());
-        assertArrayEquals(x.shape(), gx.shape());
+        for (int h : new int[] {28, 14}) { // per-image and batched path
+            Conv2d conv = new Conv2d(8, 4, 1, 1, 0, false);
+            conv.weight().setRequiresGrad(false);
+            INDArray x = TestData.randn(5, 1, 8, h, h).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+            INDArray y = conv.forward(x);
+            INDArray gx = conv.backward(y.dup());
+            assertFalse(conv.weight().hasGrad());
+            assertArrayEquals(x.shape(), gx.shape());
+        }
     }
 }

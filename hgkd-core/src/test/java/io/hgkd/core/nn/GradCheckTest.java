@@ -57,6 +57,21 @@ class GradCheckTest {
     }
 
     @Test
+    void conv2d1x1AsBatchedGemm() {
+        int keepMin = Conv2d.gemmMinPlane;
+        int keepMax = Conv2d.batchedMaxPlane;
+        Conv2d.gemmMinPlane = Integer.MAX_VALUE;
+        Conv2d.batchedMaxPlane = Integer.MAX_VALUE;
+        try {
+            check(new Conv2d(3, 4, 1, 1, 0, true), randn(10, 2, 3, 5, 4));
+            check(new Conv2d(4, 3, 1, 1, 0, false), randn(11, 3, 4, 3, 3));
+        } finally {
+            Conv2d.gemmMinPlane = keepMin;
+            Conv2d.batchedMaxPlane = keepMax;
+        }
+    }
+
+    @Test
     void convTranspose2d() {
         check(new ConvTranspose2d(4, 3, 4, 2, 1, true), randn(4, 2, 4, 3, 3));
     }

@@ -20,7 +20,27 @@ class LayerParityTest {
 
     @Test
     void conv2dK1() {
-        ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true));
+        int keep = Conv2d.batchedMaxPlane;
+        Conv2d.batchedMaxPlane = 0; // libnd4j's conv2d / conv2d_bp
+        try {
+            ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true));
+        } finally {
+            Conv2d.batchedMaxPlane = keep;
+        }
+    }
+
+    @Test
+    void conv2dK1AsBatchedGemm() {
+        int keepMin = Conv2d.gemmMinPlane;
+        int keepMax = Conv2d.batchedMaxPlane;
+        Conv2d.gemmMinPlane = Integer.MAX_VALUE;
+        Conv2d.batchedMaxPlane = Integer.MAX_VALUE;
+        try {
+            ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true));
+        } finally {
+            Conv2d.gemmMinPlane = keepMin;
+            Conv2d.batchedMaxPlane = keepMax;
+        }
     }
 
     @Test
