@@ -12,14 +12,17 @@ import org.nd4j.linalg.api.memory.deallocation.DeallocatorService;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Prints the process's memory every {@code everySteps} optimizer steps and at each epoch end, to find native leaks:
- * the resident set ({@code VmRSS} of {@code /proc/self/status}), JavaCPP's {@code Pointer.physicalBytes()} (its own
- * RSS reading) and {@code Pointer.totalBytes()} (native bytes of live, not yet deallocated JavaCPP pointers, which
- * holds every ND4J buffer owned by Java) and the used Java heap, plus the mean step time since the last line.
+ * Prints the process's memory every {@code everySteps} optimizer steps and at each epoch end, to check that native
+ * memory stays flat: the resident set ({@code VmRSS} of {@code /proc/self/status}), JavaCPP's
+ * {@code Pointer.physicalBytes()} (its own RSS reading, what its {@code maxPhysicalBytes} limit compares with) and
+ * {@code Pointer.totalBytes()}, the used and committed Java heap, the native ND4J objects not yet released
+ * ({@link #unreleasedNd4jObjects()}) and the mean step time since the last line.
  *
- * <p>How to read it: {@code totalBytes} growing means ND4J arrays are kept alive or not yet collected; RSS growing
- * while {@code totalBytes} stays flat means memory outside JavaCPP's accounting (libnd4j's or oneDNN's caches,
- * allocator fragmentation).
+ * <p>How to read it: ND4J 1.0.0-M2.1 allocates its buffers outside JavaCPP's byte count, so {@code totalBytes} stays
+ * near 0 whatever ND4J does. Unreleased objects growing from line to line means arrays are kept alive (or made faster
+ * than the collector frees them); RSS growing while they stay flat means memory outside ND4J's buffers (libnd4j or
+ * oneDNN caches, allocator fragmentation). Run with jemalloc's {@code stats_interval} in {@code MALLOC_CONF} to see
+ * its live ({@code Allocated}) against its resident bytes.
  */
 public final class MemoryListener implements TrainingListener {
     private final int everySteps;
@@ -57,9 +60,9 @@ public final class MemoryListener implements TrainingListener {
         long now = System.nanoTime();
         double ms = stepsSinceLast == 0 ? Double.NaN : (now - last) / 1e6 / stepsSinceLast;
         out.printf(Locale.ROOT, "memory %-28s rss %6d MB  javacpp physical %6d MB  total %6d MB  heap %5d MB"
-                        + "  nd4j buffers %7d  constant cache %5d MB  %7.1f ms/step%n", when, rssBytes() >> 20,
+                        + " of %5d MB  nd4j objects %7d  %7.1f ms/step%n", when, rssBytes() >> 20,
                 Pointer.physicalBytes() >> 20, Pointer.totalBytes() >> 20, (rt.totalMemory() - rt.freeMemory()) >> 20,
-                unreleasedNd4jObjects(), Nd4j.getNativeOps().getCachedMemory(0) >> 20, ms);
+                rt.totalMemory() >> 20, unreleasedNd4jObjects(), ms);
         out.flush();
         last = now;
         stepsSinceLast = 0;
