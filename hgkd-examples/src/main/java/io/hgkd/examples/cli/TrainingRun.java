@@ -85,8 +85,9 @@ final class TrainingRun {
             + "filled in) and exit without training.")
     boolean printConfig;
 
-    @Option(names = "--no-gc", description = "Do not call System.gc() every " + GC_EVERY + " steps (ND4J's native "
-            + "memory is freed only when its Java wrappers are collected; without it RSS can grow by GBs).")
+    @Option(names = "--no-gc", description = "Do not call System.gc() every " + GC_EVERY + " steps and at epoch "
+            + "ends (ND4J's native memory is freed only when its Java wrappers are collected; without it RSS can grow "
+            + "by GBs).")
     boolean noGc;
 
     @Option(names = "--previews", paramLabel = "N", defaultValue = "" + PreviewListener.DEFAULT_IMAGES,
