@@ -4,6 +4,9 @@ import io.hgkd.core.nn.Tensors;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * SparK's masked reconstruction loss (pretrain/spark.py), also the form of H-GKD's feature-imitation loss:
@@ -23,8 +26,12 @@ public final class MaskedMse {
 
     private final double eps;
 
+    // buffers reused across calls of the same shape (ND4J memory is off-heap: no garbage per step)
     private INDArray diff;
     private INDArray mask;
+    private INDArray squares;
+    private INDArray perRow;
+    private INDArray grad;
     private double denom;
     private long[] predShape;
 
@@ -75,12 +82,17 @@ public final class MaskedMse {
         predShape = pred.shape();
         long d = pred.size(pred.rank() - 1);
         long rows = pred.length() / d;
-        diff = Tensors.contiguous(pred).reshape('c', rows, d).sub(Tensors.contiguous(target.castTo(type))
-                .reshape('c', rows, d));
-        this.mask = Tensors.contiguous(mask.castTo(type)).reshape('c', rows, 1).dup();
+        diff = Tensors.reuse(diff, type, rows, d);
+        Nd4j.exec(new SubOp(Tensors.contiguous(pred).reshape('c', rows, d),
+                Tensors.contiguous(target.castTo(type)).reshape('c', rows, d), diff));
+        this.mask = Tensors.reuse(this.mask, type, rows, 1);
+        this.mask.assign(Tensors.contiguous(mask.castTo(type)).reshape('c', rows, 1));
         denom = this.mask.sumNumber().doubleValue() + eps;
-        INDArray l = diff.mul(diff).mean(1).reshape('c', rows, 1);
-        return l.muli(this.mask).sumNumber().doubleValue() / denom;
+        squares = Tensors.reuse(squares, type, rows, d);
+        Nd4j.exec(new MulOp(diff, diff, squares));
+        perRow = Tensors.reuse(perRow, type, rows);
+        squares.mean(perRow, 1);
+        return perRow.reshape('c', rows, 1).muli(this.mask).sumNumber().doubleValue() / denom;
     }
 
     /** Gradient of the last loss with respect to {@code pred} (upstream gradient 1). */
@@ -100,5 +112,18 @@ public final class MaskedMse {
         }
         long d = diff.size(1);
         return diff.mulColumnVector(mask).muli(2.0 * upstream / (d * denom)).reshape('c', predShape);
+    }
+
+    /**
+     * As {@link #backward(double)}, into a buffer owned by this loss that the next call overwrites: for training
+     * loops, which should not make native garbage every step.
+     */
+    public INDArray backwardShared(double upstream) {
+        if (diff == null) {
+            throw new IllegalStateException("MaskedMse.backward called before forward");
+        }
+        long d = diff.size(1);
+        grad = Tensors.reuse(grad, diff.dataType(), diff.shape());
+        return grad.assign(diff).muliColumnVector(mask).muli(2.0 * upstream / (d * denom)).reshape('c', predShape);
     }
 }

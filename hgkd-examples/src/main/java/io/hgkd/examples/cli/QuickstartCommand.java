@@ -224,7 +224,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             effective.set("trainer", TrainingRun.JSON.valueToTree(tc));
             effective.set("job", TrainingRun.JSON.valueToTree(jobConfig));
             Trainer trainer = new Trainer(job, tc, dir, TrainingRun.listeners(job, tc,
-                    TrainingRun.JSON.writeValueAsString(effective), true, previews));
+                    TrainingRun.JSON.writeValueAsString(effective), true, previews, 0));
             RunSummary s = trainer.fit();
             if (s.status() != RunSummary.Status.COMPLETED) {
                 throw new IllegalStateException(dir + ": training " + s.status());

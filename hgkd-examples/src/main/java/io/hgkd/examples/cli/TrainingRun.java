@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.hgkd.train.loop.CompositeListener;
 import io.hgkd.train.loop.JsonlMetricsListener;
+import io.hgkd.train.loop.MemoryListener;
 import io.hgkd.train.loop.NonFiniteLossGuard;
 import io.hgkd.train.loop.PlotListener;
 import io.hgkd.train.loop.ProgressListener;
@@ -84,8 +85,9 @@ final class TrainingRun {
             + "filled in) and exit without training.")
     boolean printConfig;
 
-    @Option(names = "--no-gc", description = "Do not call System.gc() every " + GC_EVERY + " steps (ND4J's native "
-            + "memory is freed only when its Java wrappers are collected; without it RSS can grow by GBs).")
+    @Option(names = "--no-gc", description = "Do not call System.gc() every " + GC_EVERY + " steps and at epoch "
+            + "ends (ND4J's native memory is freed only when its Java wrappers are collected; without it RSS can grow "
+            + "by GBs).")
     boolean noGc;
 
     @Option(names = "--previews", paramLabel = "N", defaultValue = "" + PreviewListener.DEFAULT_IMAGES,
@@ -94,13 +96,22 @@ final class TrainingRun {
                     + " 0 = off. Default: ${DEFAULT-VALUE}.")
     int previews;
 
+    @Option(names = "--memory-every", paramLabel = "K", defaultValue = "0",
+            description = "Print the process RSS, JavaCPP's native byte counts and the Java heap every K steps and at"
+                    + " each epoch end (to check that native memory stays flat); 0 = off. Default: ${DEFAULT-VALUE}.")
+    int memoryEvery;
+
     /**
      * The standard listeners of a training run: the effective config written to {@code DIR/config.json} at start,
      * console progress, JSONL metrics, plots, preview pictures (when the job is {@link Previewable} and
-     * {@code previews > 0}), the non-finite loss guard and (optionally) a GC every {@link #GC_EVERY} steps.
+     * {@code previews > 0}), the non-finite loss guard, (optionally) a GC every {@link #GC_EVERY} steps and (when
+     * {@code memoryEvery > 0}) a {@link MemoryListener}.
      */
     static CompositeListener listeners(TrainingJob job, TrainerConfig trainerConfig, String effectiveConfig,
-                                       boolean gc, int previews) {
+                                       boolean gc, int previews, int memoryEvery) {
+        if (memoryEvery < 0) {
+            throw new IllegalArgumentException("--memory-every must be >= 0 (0 = off), got " + memoryEvery);
+        }
         if (previews < 0) {
             throw new IllegalArgumentException("--previews must be >= 0 (0 = off), got " + previews);
         }
@@ -115,6 +126,9 @@ final class TrainingRun {
         listeners.add(new NonFiniteLossGuard());
         if (gc) {
             listeners.add(new GcListener(GC_EVERY));
+        }
+        if (memoryEvery > 0) {
+            listeners.add(new MemoryListener(memoryEvery, System.out));
         }
         return new CompositeListener(listeners);
     }
@@ -148,7 +162,7 @@ final class TrainingRun {
         out.println(effectiveText);
         try (TrainingJob job = factory.create(jobConfig)) {
             Trainer trainer = new Trainer(job, trainerConfig, output,
-                    listeners(job, trainerConfig, effectiveText, !noGc, previews));
+                    listeners(job, trainerConfig, effectiveText, !noGc, previews, memoryEvery));
             out.printf(Locale.ROOT, "%s: batch size %d, accumulation %d, effective batch %d, base lr %g per 256,"
                             + " scaled (peak) lr %g, %d steps per epoch, %d steps%n", job.kind(), job.batchSize(),
                     trainerConfig.accumSteps(), trainer.effectiveBatchSize(), trainerConfig.baseLr(), trainer.peakLr(),

@@ -23,6 +23,7 @@ import org.apache.commons.math3.random.MersenneTwister;
 import org.apache.commons.math3.random.RandomGenerator;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -69,8 +70,26 @@ public class MaskedAutoencoderViT extends Module {
 
     private RandomMasking plan;
     private long[] imgShape;
+    // step buffers, reused while the batch shape stays the same (no native garbage per step)
+    private INDArray encTable;   // (B*L + 1, D): patch tokens + pos_embed[1:], then cls + pos_embed[0]
+    private INDArray encIn;      // (B*(K+1), D) encoder input
+    private INDArray decTable;   // (B*(K+1) + 1, DD): decoder_embed output, then mask_token
+    private INDArray decIn;      // (B*(L+1), DD) decoder input
+    private INDArray predIn;     // (B, L, DD) decoder output without cls
     private INDArray patches;
     private INDArray target;
+    private INDArray pixRstd;    // (B*L) 1 / sqrt(var + eps) of each patch (norm_pix_loss)
+    private INDArray pixTmp;
+    private INDArray pixMean;
+    private INDArray pixDot;
+    private INDArray gPatches;
+    private INDArray gImg;
+    private INDArray gH;
+    private INDArray gMasked;
+    private INDArray gLatentIn;
+    private INDArray gClsRows;
+    private INDArray gEncTable;
+    private INDArray gX;
     private int b;
     private int l;
     private int k;
@@ -202,10 +221,15 @@ public class MaskedAutoencoderViT extends Module {
 
         // encoder input: rows of [patches + pos_embed[1:] ; cls + pos_embed[0]] gathered per sample
         INDArray pos = posEmbed.data().castTo(type).reshape(l + 1, d);
-        INDArray x = pe.reshape('c', b, (long) l * d).addRowVector(pos.get(NDArrayIndex.interval(1, l + 1),
-                NDArrayIndex.all()).dup('c').reshape((long) l * d)).reshape('c', (long) b * l, d);
-        INDArray cls = clsToken.data().castTo(type).reshape(1, d).add(pos.getRow(0).reshape(1, d));
-        INDArray h = Nd4j.pullRows(Nd4j.concat(0, x, cls), 1, encoderRows()).reshape('c', b, k + 1, d);
+        encTable = Tensors.reuse(encTable, type, (long) b * l + 1, d);
+        encTable.get(NDArrayIndex.interval(0, (long) b * l), NDArrayIndex.all()).reshape('c', b, (long) l * d)
+                .assign(pe.reshape('c', b, (long) l * d))
+                .addiRowVector(pos.get(NDArrayIndex.interval(1, l + 1), NDArrayIndex.all()).reshape((long) l * d));
+        encTable.get(NDArrayIndex.interval((long) b * l, (long) b * l + 1), NDArrayIndex.all())
+                .assign(clsToken.data().castTo(type).reshape(1, d)).addi(pos.getRow(0).reshape(1, d));
+        encIn = Tensors.reuse(encIn, type, (long) b * (k + 1), d);
+        Nd4j.pullRows(encTable, encIn, 1, encoderRows());
+        INDArray h = encIn.reshape('c', b, k + 1, d);
         for (Block blk : blockList) {
             h = blk.forward(h);
         }
@@ -213,24 +237,53 @@ public class MaskedAutoencoderViT extends Module {
 
         // decoder: embed, append mask tokens, unshuffle, add decoder_pos_embed
         INDArray y = decoderEmbed.forward(latent).reshape('c', (long) b * (k + 1), dd);
-        INDArray full = Nd4j.pullRows(Nd4j.concat(0, y, maskToken.data().castTo(type).reshape(1, dd)), 1,
-                decoderRows());
-        full = full.reshape('c', b, (long) (l + 1) * dd)
-                .addiRowVector(decoderPosEmbed.data().castTo(type).reshape((long) (l + 1) * dd))
-                .reshape('c', b, l + 1, dd);
-        h = full;
+        decTable = Tensors.reuse(decTable, type, (long) b * (k + 1) + 1, dd);
+        decTable.get(NDArrayIndex.interval(0, (long) b * (k + 1)), NDArrayIndex.all()).assign(y);
+        decTable.get(NDArrayIndex.interval((long) b * (k + 1), (long) b * (k + 1) + 1), NDArrayIndex.all())
+                .assign(maskToken.data().castTo(type).reshape(1, dd));
+        decIn = Tensors.reuse(decIn, type, (long) b * (l + 1), dd);
+        Nd4j.pullRows(decTable, decIn, 1, decoderRows());
+        decIn.reshape('c', b, (long) (l + 1) * dd)
+                .addiRowVector(decoderPosEmbed.data().castTo(type).reshape((long) (l + 1) * dd));
+        h = decIn.reshape('c', b, l + 1, dd);
         for (Block blk : decoderBlockList) {
             h = blk.forward(h);
         }
         h = decoderNorm.forward(h);
-        INDArray pred = decoderPred.forward(
-                h.get(NDArrayIndex.all(), NDArrayIndex.interval(1, l + 1), NDArrayIndex.all()).dup('c'));
+        predIn = Tensors.reuse(predIn, type, b, l, dd);
+        predIn.assign(h.get(NDArrayIndex.all(), NDArrayIndex.interval(1, l + 1), NDArrayIndex.all()));
+        INDArray pred = decoderPred.forward(predIn);
 
-        patches = Patchify.patchify(imgs, enc.patchSize());
-        target = config.normPixLoss() ? PatchNorm.normalize(patches, NORM_PIX_EPS) : patches;
+        int p = enc.patchSize();
+        long n = (long) p * p * imgs.size(1);
+        patches = Patchify.patchify(imgs, p, Tensors.reuse(patches, type, b, l, n));
+        target = config.normPixLoss() ? normPix(patches) : patches;
         INDArray mask = plan.mask(type);
         double loss = mse.forward(pred, target, mask);
         return new MaeOutput(loss, pred, mask, plan.idsRestoreArray(), plan);
+    }
+
+    /**
+     * MAE's {@code norm_pix_loss} target, {@code (x - mean) / sqrt(var_unbiased + eps)} per patch (as
+     * {@link PatchNorm#normalize}), into a reused buffer; keeps {@code 1 / sqrt(var + eps)} for the backward.
+     */
+    private INDArray normPix(INDArray x) {
+        DataType type = x.dataType();
+        long n = x.size(2);
+        long rows = x.length() / n;
+        INDArray x2 = x.reshape('c', rows, n);
+        target = Tensors.reuse(target == x ? null : target, type, x.shape());
+        INDArray y2 = target.reshape('c', rows, n);
+        pixMean = Tensors.reuse(pixMean, type, rows);
+        x2.mean(pixMean, 1);
+        y2.assign(x2).subiColumnVector(pixMean.reshape('c', rows, 1));
+        pixTmp = Tensors.reuse(pixTmp, type, rows, n);
+        Nd4j.exec(new MulOp(y2, y2, pixTmp));
+        pixRstd = Tensors.reuse(pixRstd, type, rows);
+        pixTmp.sum(pixRstd, 1);
+        Transforms.pow(pixRstd.divi(n - 1).addi(NORM_PIX_EPS), -0.5, false);
+        y2.muliColumnVector(pixRstd.reshape('c', rows, 1));
+        return target;
     }
 
     /** Rows of {@code [x (B*L) ; cls]} forming each sample's encoder input: cls, then the kept patches in order. */
@@ -272,7 +325,8 @@ public class MaskedAutoencoderViT extends Module {
     /**
      * Backward from a scalar (or one-element) upstream gradient of the loss.
      *
-     * @return the gradient with respect to the images, (B, C, H, W)
+     * @return the gradient with respect to the images, (B, C, H, W), a buffer of this model that the next backward
+     *         overwrites
      */
     @Override
     public INDArray backward(INDArray gradOutput) {
@@ -283,7 +337,10 @@ public class MaskedAutoencoderViT extends Module {
         return backward(gradOutput.getDouble(0));
     }
 
-    /** Backward of {@code upstream * loss}: accumulates every parameter gradient, returns the image gradient. */
+    /**
+     * Backward of {@code upstream * loss}: accumulates every parameter gradient, returns the image gradient (a buffer
+     * of this model that the next backward overwrites).
+     */
     public INDArray backward(double upstream) {
         return backward(upstream, true);
     }
@@ -301,7 +358,7 @@ public class MaskedAutoencoderViT extends Module {
         if (plan == null) {
             throw new IllegalStateException("MaskedAutoencoderViT.backward called before forward");
         }
-        INDArray gPred = mse.backward(upstream);
+        INDArray gPred = mse.backwardShared(upstream);
         DataType type = gPred.dataType();
         int d = enc.embedDim();
         int dd = config.decoderEmbedDim();
@@ -309,15 +366,19 @@ public class MaskedAutoencoderViT extends Module {
         int c = (int) imgShape[1];
 
         // target path: loss depends on (pred - target)
-        INDArray gImg = null;
         if (imageGrad) {
-            INDArray gTarget = gPred.neg();
-            INDArray gPatches = config.normPixLoss() ? normPixBackward(patches, target, gTarget) : gTarget;
-            gImg = Patchify.unpatchify(gPatches, p, c, (int) (imgShape[2] / p), (int) (imgShape[3] / p));
+            gPatches = Tensors.reuse(gPatches, type, gPred.shape());
+            gPatches.assign(gPred).negi();
+            if (config.normPixLoss()) {
+                normPixBackward(gPatches);
+            }
+            gImg = Patchify.unpatchify(gPatches, p, c, (int) (imgShape[2] / p), (int) (imgShape[3] / p),
+                    Tensors.reuse(gImg, type, imgShape));
         }
 
         // decoder
-        INDArray gH = Nd4j.zeros(type, b, l + 1, dd);
+        gH = Tensors.reuse(gH, type, b, l + 1, dd);
+        gH.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 1), NDArrayIndex.all()).assign(0);
         gH.get(NDArrayIndex.all(), NDArrayIndex.interval(1, l + 1), NDArrayIndex.all())
                 .assign(decoderPred.backward(gPred));
         INDArray g = decoderNorm.backward(gH);
@@ -341,8 +402,12 @@ public class MaskedAutoencoderViT extends Module {
                 }
             }
         }
-        maskToken.accumulate(Nd4j.pullRows(gFull, 1, maskedRows).sum(0).reshape(1, 1, dd));
-        INDArray gLatent = decoderEmbed.backward(Nd4j.pullRows(gFull, 1, yRows).reshape('c', b, k + 1, dd));
+        gMasked = Tensors.reuse(gMasked, type, (long) b * (l - k), dd);
+        Nd4j.pullRows(gFull, gMasked, 1, maskedRows);
+        maskToken.accumulate(gMasked.sum(0).reshape(1, 1, dd));
+        gLatentIn = Tensors.reuse(gLatentIn, type, (long) b * (k + 1), dd);
+        Nd4j.pullRows(gFull, gLatentIn, 1, yRows);
+        INDArray gLatent = decoderEmbed.backward(gLatentIn.reshape('c', b, k + 1, dd));
 
         // encoder
         g = norm.backward(gLatent);
@@ -359,9 +424,17 @@ public class MaskedAutoencoderViT extends Module {
                 xRows[s * l + j] = r < k ? s * (k + 1) + 1 + r : b * (k + 1);
             }
         }
-        INDArray gCls = Nd4j.pullRows(gEnc, 1, clsRows).sum(0).reshape(1, d);
+        gClsRows = Tensors.reuse(gClsRows, type, b, d);
+        Nd4j.pullRows(gEnc, gClsRows, 1, clsRows);
+        INDArray gCls = gClsRows.sum(0).reshape(1, d);
         clsToken.accumulate(gCls.reshape(1, 1, d));
-        INDArray gX = Nd4j.pullRows(Nd4j.concat(0, gEnc, Nd4j.zeros(type, 1, d)), 1, xRows);
+        // rows of [gEnc ; 0]: removed patches get no gradient
+        gEncTable = Tensors.reuse(gEncTable, type, (long) b * (k + 1) + 1, d);
+        gEncTable.get(NDArrayIndex.interval(0, (long) b * (k + 1)), NDArrayIndex.all()).assign(gEnc);
+        gEncTable.get(NDArrayIndex.interval((long) b * (k + 1), (long) b * (k + 1) + 1), NDArrayIndex.all())
+                .assign(0);
+        gX = Tensors.reuse(gX, type, (long) b * l, d);
+        Nd4j.pullRows(gEncTable, gX, 1, xRows);
         if (posEmbed.requiresGrad()) {
             INDArray gPos = Nd4j.concat(0, gCls, gX.reshape('c', b, (long) l * d).sum(0).reshape(l, d));
             posEmbed.accumulate(gPos.reshape(1, l + 1, d));
@@ -372,24 +445,25 @@ public class MaskedAutoencoderViT extends Module {
             patchEmbed.backwardParameters(gX.reshape('c', b, l, d));
         }
         plan = null;
-        return gImg;
+        return imageGrad ? gImg : null;
     }
 
     /**
-     * Gradient through {@code y = (x - mean) / sqrt(var_unbiased + eps)} per patch:
-     * {@code dx = s (g - mean(g) - y * sum(g y) / (n - 1))} with {@code s = 1 / sqrt(var + eps)}.
+     * Gradient through {@code y = (x - mean) / sqrt(var_unbiased + eps)} per patch, in place in {@code g}:
+     * {@code dx = s (g - mean(g) - y * sum(g y) / (n - 1))} with {@code s = 1 / sqrt(var + eps)} from the forward.
      */
-    private static INDArray normPixBackward(INDArray x, INDArray y, INDArray g) {
-        long n = x.size(x.rank() - 1);
-        long rows = x.length() / n;
-        INDArray x2 = x.reshape('c', rows, n);
-        INDArray y2 = y.reshape('c', rows, n);
-        INDArray g2 = Tensors.contiguous(g).reshape('c', rows, n);
-        INDArray xc = x2.subColumnVector(x2.mean(1).reshape(-1, 1));
-        INDArray var = xc.mul(xc).sum(1).divi(n - 1).reshape(-1, 1);
-        INDArray s = Transforms.pow(var.addi(NORM_PIX_EPS), -0.5, false);
-        INDArray gy = g2.mul(y2).sum(1).divi(n - 1).reshape(-1, 1);
-        INDArray dx = g2.subColumnVector(g2.mean(1).reshape(-1, 1)).subi(y2.mulColumnVector(gy));
-        return dx.muliColumnVector(s).reshape('c', x.shape());
+    private void normPixBackward(INDArray g) {
+        long n = g.size(2);
+        long rows = g.length() / n;
+        INDArray g2 = g.reshape('c', rows, n);
+        INDArray y2 = target.reshape('c', rows, n);
+        pixTmp = Tensors.reuse(pixTmp, g.dataType(), rows, n);
+        Nd4j.exec(new MulOp(g2, y2, pixTmp));
+        pixDot = Tensors.reuse(pixDot, g.dataType(), rows);
+        pixTmp.sum(pixDot, 1).divi(n - 1);
+        g2.mean(pixMean, 1);
+        g2.subiColumnVector(pixMean.reshape('c', rows, 1));
+        pixTmp.assign(y2).muliColumnVector(pixDot.reshape('c', rows, 1));
+        g2.subi(pixTmp).muliColumnVector(pixRstd.reshape('c', rows, 1));
     }
 }
