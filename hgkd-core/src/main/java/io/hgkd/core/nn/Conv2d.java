@@ -52,9 +52,11 @@ public class Conv2d extends Module {
      * A 1x1 stride-1 convolution whose output plane is smaller than this (and below {@link #gemmMinPlane}) runs as
      * one GEMM over the batch in a channel-major layout. Measured on ResNet-50's 14x14 and 7x7 shapes (batch 8,
      * one thread), forward plus backward: 10-20% faster than oneDNN's conv2d and conv2d_bp, the four layout copies
-     * included. Package-private so that tests can choose the path.
+     * included. Package-private so that tests can choose the path; {@code -Dhgkd.conv2d.batchedMaxPlane=0} turns it
+     * off for A/B runs (at 2 threads on the Fashion-MNIST H-GKD step it measured about 5% slower than oneDNN, one
+     * run each, so the 1-thread result may not carry over).
      */
-    static int batchedMaxPlane = 28 * 28;
+    static int batchedMaxPlane = Integer.getInteger("hgkd.conv2d.batchedMaxPlane", 28 * 28);
 
     /** Square kernel, stride 1, no padding, bias: the common PyTorch shorthand. */
     public Conv2d(int inChannels, int outChannels, int kernel) {
