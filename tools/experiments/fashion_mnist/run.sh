@@ -81,6 +81,7 @@ if [[ $SMOKE == 1 ]]; then
   TEACHER_ARCH=(depth=2)
   STUDENT_SETS=(job.student.encoder.baseWidth=16 job.student.decoderWidth=64 job.loss.queueSize=512)
   FT_SETS=(job.model.baseWidth=16 job.data.batchSize=10)
+  TEACHER_FT_SETS=(job.data.batchSize=10)  # its 10% of 200 images is 20: no whole batch of 50
 else
   ROOT="${ROOT:-$REPO/runs/fashion-mnist}"
   DATA_SETS=()
@@ -88,6 +89,7 @@ else
   STUDENT_WIDTH="${STUDENT_WIDTH:-32}"
   STUDENT_SETS=(job.student.encoder.baseWidth=$STUDENT_WIDTH job.student.decoderWidth=$((4 * STUDENT_WIDTH)))
   FT_SETS=(job.model.baseWidth=$STUDENT_WIDTH)
+  TEACHER_FT_SETS=()
 fi
 SEEDS="${SEEDS:-0 1 2}"
 STUDENTS="${STUDENTS:-hgkd hgkd_pix spark}"
@@ -264,7 +266,8 @@ args=(finetune-vit --config "$CONFIGS/finetune-vit-fashion-mnist.json"
   --set "job.encoderWeights=$TEACHER/vit_encoder.safetensors"
   --set "trainer.epochs=$TEACHER_FT_EPOCHS" --set "trainer.warmupEpochs=$(warmup "$TEACHER_FT_EPOCHS")"
   --set "trainer.checkpointEvery=1" --set "trainer.evalEvery=$(eval_every "$TEACHER_FT_EPOCHS")")
-mapfile -t -O "${#args[@]}" args < <(arch_sets job.encoder; sets "${DATA_SETS[@]}" "${EXTRA[@]}"; labels_set "$TEACHER_FT_FRACTION")
+mapfile -t -O "${#args[@]}" args < <(arch_sets job.encoder; sets "${DATA_SETS[@]}" "${TEACHER_FT_SETS[@]}" "${EXTRA[@]}"
+  labels_set "$TEACHER_FT_FRACTION")
 train_stage teacher_ft "$TEACHER_FT" "${args[@]}"
 file_stage teacher_ft.export "$TEACHER_FT/vit_encoder.safetensors" export "$TEACHER_FT" --output @OUT@
 

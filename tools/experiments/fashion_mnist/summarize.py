@@ -142,7 +142,8 @@ def student_table(root):
                 continue
             m, s = mean_spread([v[0] for v in seeds.values()])
             stats[(key, p)] = (m, s, len(seeds))
-            cells.append("%.2f ± %.2f (n=%d)" % (100 * m, 100 * s, len(seeds)))
+            cells.append("%.2f ± %.2f (n=%d)" % (100 * m, 100 * s, len(seeds)) if len(seeds) > 1
+                         else "%.2f (n=1, no spread)" % (100 * m))
         lines.append("| %s | %s |" % (label, " | ".join(cells)))
     gaps = ["| comparison | " + " | ".join(pct_label(p) for p in budgets) + " |", "|---|" + "---|" * len(budgets)]
     for a in ("hgkd", "hgkd_pix"):
@@ -152,9 +153,12 @@ def student_table(root):
                 if (a, p) not in stats or (b, p) not in stats:
                     cells.append("-")
                     continue
-                ma, sa, _ = stats[(a, p)]
-                mb, sb, _ = stats[(b, p)]
+                ma, sa, na = stats[(a, p)]
+                mb, sb, nb = stats[(b, p)]
                 d = ma - mb
+                if min(na, nb) < 2:  # one seed has no spread: no gap can be called a win
+                    cells.append("%+.2f (one seed: no spread, no verdict)" % (100 * d))
+                    continue
                 verdict = "win" if d > sa + sb else ("loss" if -d > sa + sb else "within spread")
                 cells.append("%+.2f (spread %.2f): %s" % (100 * d, 100 * (sa + sb), verdict))
             gaps.append("| %s − %s | %s |" % (STUDENTS[a], STUDENTS[b], " | ".join(cells)))
