@@ -288,8 +288,7 @@ public class Conv2d extends Module {
         INDArray[] s = SCRATCH.get();
         long n = rows * cols;
         if (s[k] == null || s[k].dataType() != t || s[k].length() < n) {
-            s[k] = Nd4j.create(t, new long[] {Math.max(n, s[k] == null || s[k].dataType() != t ? 0 : s[k].length())},
-                    'c');
+            s[k] = Nd4j.create(t, new long[] {n}, 'c');
         }
         return Nd4j.create(s[k].data(), new long[] {rows, cols}, new long[] {cols, 1}, 0, 'c', t);
     }

@@ -246,26 +246,29 @@ public final class RowKernels {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** Dot product of {@code a[ao ..]} and {@code b[bo ..]} over {@code n} elements, four accumulators. */
-    public static double dot(double[] a, int ao, double[] b, int bo, int n) {
+    /**
+     * Dot product of {@code a[0 .. n)} and {@code b[0 .. n)}, four accumulators. The arrays are indexed from 0: C2
+     * vectorises these loops, not the same loops over offsets into larger arrays.
+     */
+    public static double dot(double[] a, double[] b, int n) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = 0;
         for (; i + 3 < n; i += 4) {
-            s0 += a[ao + i] * b[bo + i];
-            s1 += a[ao + i + 1] * b[bo + i + 1];
-            s2 += a[ao + i + 2] * b[bo + i + 2];
-            s3 += a[ao + i + 3] * b[bo + i + 3];
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
         }
         for (; i < n; i++) {
-            s0 += a[ao + i] * b[bo + i];
+            s0 += a[i] * b[i];
         }
         return (s0 + s1) + (s2 + s3);
     }
 
-    /** {@code y[yo ..] += alpha * x[xo ..]} over {@code n} elements. */
-    public static void axpy(double alpha, double[] x, int xo, double[] y, int yo, int n) {
+    /** {@code y[0 .. n) += alpha * x[0 .. n)}. */
+    public static void axpy(double alpha, double[] x, double[] y, int n) {
         for (int i = 0; i < n; i++) {
-            y[yo + i] += alpha * x[xo + i];
+            y[i] += alpha * x[i];
         }
     }
 
@@ -286,7 +289,7 @@ public final class RowKernels {
     }
 
     /** Dot product of float {@code a[0 .. n)} and {@code b[0 .. n)} accumulated in double, four accumulators. */
-    static double dot(float[] a, float[] b, int n) {
+    public static double dot(float[] a, float[] b, int n) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = 0;
         for (; i + 3 < n; i += 4) {
@@ -404,7 +407,7 @@ public final class RowKernels {
             });
         }
         for (int c = 1; c < partial.length; c++) {
-            axpy(1.0, partial[c], 0, partial[0], 0, cols);
+            axpy(1.0, partial[c], partial[0], cols);
         }
         addInto(target, partial[0]);
     }
@@ -442,7 +445,7 @@ public final class RowKernels {
                 for (int i = 0; i < dim; i++) {
                     row[i] -= mean;
                 }
-                double rs = 1.0 / Math.sqrt(dot(row, 0, row, 0, dim) / dim + eps);
+                double rs = 1.0 / Math.sqrt(dot(row, row, dim) / dim + eps);
                 for (int i = 0; i < dim; i++) {
                     row[i] *= rs;
                 }
@@ -530,8 +533,8 @@ public final class RowKernels {
             double[] sb = new double[dim];
             for (int c = 0; c < dw.length; c++) {
                 if (dw[c] != null) {
-                    axpy(1.0, dw[c], 0, sw, 0, dim);
-                    axpy(1.0, db[c], 0, sb, 0, dim);
+                    axpy(1.0, dw[c], sw, dim);
+                    axpy(1.0, db[c], sb, dim);
                 }
             }
             if (weightGrad != null) {
@@ -570,7 +573,7 @@ public final class RowKernels {
                     System.arraycopy(gr, 0, dxh, 0, dim);
                 }
                 double m1 = sum(dxh, 0, dim) / dim;
-                double m2 = dot(dxh, 0, hr, 0, dim) / dim;
+                double m2 = dot(dxh, hr, dim) / dim;
                 double rs = rstd[r];
                 for (int i = 0; i < dim; i++) {
                     dxh[i] = rs * (dxh[i] - m1 - hr[i] * m2);
@@ -706,7 +709,7 @@ public final class RowKernels {
                 long idx = (long) r * cols;
                 bg.load(idx, gr, 0, cols, tmp);
                 bp.load(idx, pr, 0, cols, tmp);
-                double dot = dot(gr, 0, pr, 0, cols);
+                double dot = dot(gr, pr, cols);
                 for (int i = 0; i < cols; i++) {
                     gr[i] = pr[i] * (gr[i] - dot);
                 }

@@ -77,30 +77,9 @@ final class Fused {
         for (int o = from; o < to; o += BLOCK) {
             int n = Math.min(BLOCK, to - o);
             x.get(o, a, 0, n);
-            s += sumSquares(a, n);
+            s += RowKernels.dot(a, a, n); // four interleaved partial sums in a fixed order: deterministic
         }
         return s;
-    }
-
-    /**
-     * Sum of squares of {@code a[0, n)} in double, in four interleaved partial sums (one dependent chain of double
-     * additions ran at a third of the speed); the order is fixed, so the result is deterministic.
-     */
-    static double sumSquares(float[] a, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            double v0 = a[i], v1 = a[i + 1], v2 = a[i + 2], v3 = a[i + 3];
-            s0 += v0 * v0;
-            s1 += v1 * v1;
-            s2 += v2 * v2;
-            s3 += v3 * v3;
-        }
-        for (; i < n; i++) {
-            double v = a[i];
-            s0 += v * v;
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** {@code x[from, to) *= f} in float32. */

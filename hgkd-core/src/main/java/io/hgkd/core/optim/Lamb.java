@@ -1,5 +1,6 @@
 package io.hgkd.core.optim;
 
+import io.hgkd.core.nn.RowKernels;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -279,8 +280,8 @@ public final class Lamb extends Optimizer {
                     gw[j] = mw[j] / bc1 / ((float) Math.sqrt(vw[j]) / sqrtBc2 + eps);
                 }
             }
-            ws += Fused.sumSquares(ww, n);
-            us += Fused.sumSquares(gw, n);
+            ws += RowKernels.dot(ww, ww, n);
+            us += RowKernels.dot(gw, gw, n);
         }
         wSq[k] = ws;
         uSq[k] = us;

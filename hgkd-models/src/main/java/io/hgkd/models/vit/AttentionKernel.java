@@ -53,13 +53,13 @@ final class AttentionKernel {
                 for (int i = 0; i < n; i++) {
                     double[] qi = q[i];
                     for (int j = 0; j < n; j++) {
-                        s[j] = scale * dot(qi, k[j], hd);
+                        s[j] = scale * RowKernels.dot(qi, k[j], hd);
                     }
                     RowKernels.softmaxInPlace(s, 0, n);
                     bp.store(((long) pair * n + i) * n, s, 0, n, tmp);
                     java.util.Arrays.fill(o, 0);
                     for (int j = 0; j < n; j++) {
-                        axpy(s[j], v[j], o, hd);
+                        RowKernels.axpy(s[j], v[j], o, hd);
                     }
                     bc.store((row0 + i) * d + (long) h * hd, o, 0, hd, tmp);
                 }
@@ -110,17 +110,17 @@ final class AttentionKernel {
                     double[] goi = go[i];
                     double rowDot = 0;
                     for (int j = 0; j < n; j++) {
-                        double dp = dot(goi, v[j], hd);
+                        double dp = RowKernels.dot(goi, v[j], hd);
                         ds[j] = dp;
                         rowDot += dp * p[j];
-                        axpy(p[j], goi, dv[j], hd);
+                        RowKernels.axpy(p[j], goi, dv[j], hd);
                     }
                     double[] qi = q[i];
                     double[] dqi = dq[i];
                     for (int j = 0; j < n; j++) {
                         double g = scale * p[j] * (ds[j] - rowDot);
-                        axpy(g, k[j], dqi, hd);   // dQ_i += scale dS_ij K_j
-                        axpy(g, qi, dk[j], hd);   // dK_j += scale dS_ij Q_i
+                        RowKernels.axpy(g, k[j], dqi, hd);   // dQ_i += scale dS_ij K_j
+                        RowKernels.axpy(g, qi, dk[j], hd);   // dK_j += scale dS_ij Q_i
                     }
                 }
                 for (int i = 0; i < n; i++) {
@@ -131,28 +131,5 @@ final class AttentionKernel {
                 }
             }
         });
-    }
-
-    /** Dot product of {@code a[0 .. n)} and {@code b[0 .. n)}, four accumulators. */
-    private static double dot(double[] a, double[] b, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += a[i] * b[i];
-            s1 += a[i + 1] * b[i + 1];
-            s2 += a[i + 2] * b[i + 2];
-            s3 += a[i + 3] * b[i + 3];
-        }
-        for (; i < n; i++) {
-            s0 += a[i] * b[i];
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
-    /** {@code y[0 .. n) += alpha * x[0 .. n)}. */
-    private static void axpy(double alpha, double[] x, double[] y, int n) {
-        for (int i = 0; i < n; i++) {
-            y[i] += alpha * x[i];
-        }
     }
 }

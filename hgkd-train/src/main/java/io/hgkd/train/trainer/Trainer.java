@@ -335,7 +335,7 @@ public final class Trainer {
                 listener.onEpochEnd(new EpochEvent(epoch, g, means, metrics, images, seconds));
                 boolean stop = stopRequested && epoch + 1 < config.epochs(); // a listener may have asked just now
                 if ((epoch + 1) % config.checkpointEvery() == 0 || epoch + 1 == config.epochs() || stop) {
-                    Double metric = evaluated || means.containsKey(job.metricName()) ? metricOf(means, metrics) : null;
+                    Double metric = metricOf(means, metrics, evaluated);
                     if (metric != null && (best == null || better(metric, best))) {
                         best = metric;
                     }
@@ -368,12 +368,16 @@ public final class Trainer {
         }
     }
 
-    private Double metricOf(Map<String, Double> means, Map<String, Double> metrics) {
+    /** The checkpoint metric of an epoch: null when the job names none, or names an evaluation metric unevaluated. */
+    private Double metricOf(Map<String, Double> means, Map<String, Double> metrics, boolean evaluated) {
         String name = job.metricName();
         if (name == null) {
             return null;
         }
         Double v = metrics.containsKey(name) ? metrics.get(name) : means.get(name);
+        if (v == null && !evaluated) {
+            return null;
+        }
         if (v == null) {
             throw new IllegalStateException(job.kind() + " job names the metric '" + name + "', but the epoch has"
                     + " only " + metrics.keySet() + " and losses " + means.keySet());
