@@ -28,32 +28,24 @@ class Conv2dGemmTest {
         int h = batched ? 14 : 28;
         INDArray x = TestData.randn(3, 2, 16, h, h).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
         INDArray g = TestData.randn(4, 2, 24, h, h).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
-        int keep = Conv2d.gemmMinPlane;
-        int keepBatched = Conv2d.batchedMaxPlane;
-        try {
-            Conv2d.gemmMinPlane = batched ? Integer.MAX_VALUE : 28 * 28;
-            Conv2d.batchedMaxPlane = batched ? Integer.MAX_VALUE : 0;
-            INDArray y = gemm.forward(x).dup();
-            INDArray gx = gemm.backward(g).dup();
-            // a second backward accumulates, as conv2d_bp's path does
-            gemm.forward(x);
-            gemm.backward(g);
-            Conv2d.gemmMinPlane = Integer.MAX_VALUE;
-            Conv2d.batchedMaxPlane = 0;
-            INDArray yr = ref.forward(x).dup();
-            INDArray gxr = ref.backward(g).dup();
-            ref.forward(x);
-            ref.backward(g);
-            assertClose(yr, y, "output");
-            assertClose(gxr, gx, "input gradient");
-            assertClose(ref.weight().grad(), gemm.weight().grad(), "weight gradient");
-            if (bias) {
-                assertClose(ref.bias().grad(), gemm.bias().grad(), "bias gradient");
-            }
-        } finally {
-            Conv2d.gemmMinPlane = keep;
-            Conv2d.batchedMaxPlane = keepBatched;
+        INDArray[] got = Conv2dPaths.on(batched ? Conv2dPaths.Path.BATCHED_GEMM : Conv2dPaths.Path.PER_IMAGE_GEMM,
+                () -> twoSteps(gemm, x, g));
+        INDArray[] want = Conv2dPaths.on(Conv2dPaths.Path.ONEDNN, () -> twoSteps(ref, x, g));
+        assertClose(want[0], got[0], "output");
+        assertClose(want[1], got[1], "input gradient");
+        assertClose(ref.weight().grad(), gemm.weight().grad(), "weight gradient");
+        if (bias) {
+            assertClose(ref.bias().grad(), gemm.bias().grad(), "bias gradient");
         }
+    }
+
+    /** Output and input gradient of a first step, then a second step whose backward accumulates, as conv2d_bp's. */
+    private static INDArray[] twoSteps(Conv2d conv, INDArray x, INDArray g) {
+        INDArray y = conv.forward(x).dup();
+        INDArray gx = conv.backward(g).dup();
+        conv.forward(x);
+        conv.backward(g);
+        return new INDArray[] {y, gx};
     }
 
     @Test

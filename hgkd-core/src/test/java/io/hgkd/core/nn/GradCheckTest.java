@@ -46,29 +46,18 @@ class GradCheckTest {
 
     @Test
     void conv2d1x1AsGemm() {
-        int keep = Conv2d.gemmMinPlane;
-        Conv2d.gemmMinPlane = 1;
-        try {
+        Conv2dPaths.on(Conv2dPaths.Path.PER_IMAGE_GEMM, () -> {
             check(new Conv2d(3, 4, 1, 1, 0, true), randn(8, 2, 3, 5, 4));
             check(new Conv2d(4, 3, 1, 1, 0, false), randn(9, 3, 4, 3, 3));
-        } finally {
-            Conv2d.gemmMinPlane = keep;
-        }
+        });
     }
 
     @Test
     void conv2d1x1AsBatchedGemm() {
-        int keepMin = Conv2d.gemmMinPlane;
-        int keepMax = Conv2d.batchedMaxPlane;
-        Conv2d.gemmMinPlane = Integer.MAX_VALUE;
-        Conv2d.batchedMaxPlane = Integer.MAX_VALUE;
-        try {
+        Conv2dPaths.on(Conv2dPaths.Path.BATCHED_GEMM, () -> {
             check(new Conv2d(3, 4, 1, 1, 0, true), randn(10, 2, 3, 5, 4));
             check(new Conv2d(4, 3, 1, 1, 0, false), randn(11, 3, 4, 3, 3));
-        } finally {
-            Conv2d.gemmMinPlane = keepMin;
-            Conv2d.batchedMaxPlane = keepMax;
-        }
+        });
     }
 
     @Test

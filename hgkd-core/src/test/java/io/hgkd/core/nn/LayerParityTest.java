@@ -20,38 +20,20 @@ class LayerParityTest {
 
     @Test
     void conv2dK1() {
-        int keep = Conv2d.batchedMaxPlane;
-        Conv2d.batchedMaxPlane = 0; // libnd4j's conv2d / conv2d_bp
-        try {
-            ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true));
-        } finally {
-            Conv2d.batchedMaxPlane = keep;
-        }
+        Conv2dPaths.on(Conv2dPaths.Path.ONEDNN, () -> ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true)));
     }
 
     @Test
     void conv2dK1AsBatchedGemm() {
-        int keepMin = Conv2d.gemmMinPlane;
-        int keepMax = Conv2d.batchedMaxPlane;
-        Conv2d.gemmMinPlane = Integer.MAX_VALUE;
-        Conv2d.batchedMaxPlane = Integer.MAX_VALUE;
-        try {
-            ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true));
-        } finally {
-            Conv2d.gemmMinPlane = keepMin;
-            Conv2d.batchedMaxPlane = keepMax;
-        }
+        Conv2dPaths.on(Conv2dPaths.Path.BATCHED_GEMM,
+                () -> ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true)));
     }
 
     @Test
     void conv2dK1AsGemm() {
-        int keep = Conv2d.gemmMinPlane;
-        Conv2d.gemmMinPlane = 1; // the fixture's plane is small: send it down the GEMM path
-        try {
-            ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true));
-        } finally {
-            Conv2d.gemmMinPlane = keep;
-        }
+        // the fixture's plane is small: send it down the per-image GEMM path
+        Conv2dPaths.on(Conv2dPaths.Path.PER_IMAGE_GEMM,
+                () -> ParityRunner.run("conv2d_k1s1p0", new Conv2d(6, 5, 1, 1, 0, true)));
     }
 
     @Test

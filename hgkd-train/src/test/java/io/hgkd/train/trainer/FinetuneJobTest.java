@@ -28,15 +28,20 @@ class FinetuneJobTest {
         return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 2, 1, 1, 1);
     }
 
+    /** A listener that adds every epoch's event to {@code into}. */
+    static TrainingListener collecting(List<EpochEvent> into) {
+        return new TrainingListener() {
+            @Override
+            public void onEpochEnd(EpochEvent e) {
+                into.add(e);
+            }
+        };
+    }
+
     @Test
     void lossFallsAndAccuracyIsReported(@TempDir Path dir) throws Exception {
         List<EpochEvent> epochs = new ArrayList<>();
-        TrainingListener collect = new TrainingListener() {
-            @Override
-            public void onEpochEnd(EpochEvent e) {
-                epochs.add(e);
-            }
-        };
+        TrainingListener collect = collecting(epochs);
         RunSummary s;
         try (FinetuneJob job = new FinetuneJob(config())) {
             assertEquals(4, job.config().model().numClasses());
@@ -63,12 +68,7 @@ class FinetuneJobTest {
     @Test
     void evalEveryEvaluatesOnlyThoseEpochsAndTheLast(@TempDir Path dir) throws Exception {
         List<EpochEvent> epochs = new ArrayList<>();
-        TrainingListener collect = new TrainingListener() {
-            @Override
-            public void onEpochEnd(EpochEvent e) {
-                epochs.add(e);
-            }
-        };
+        TrainingListener collect = collecting(epochs);
         TrainerConfig every2 = new TrainerConfig(3, TrainerConfig.OptimizerKind.ADAMW, 0.16, 0.05, 0.05, 0, 0, 1, 3,
                 1, 1, 2);
         RunSummary s;
