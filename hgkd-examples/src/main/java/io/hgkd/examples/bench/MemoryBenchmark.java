@@ -4,6 +4,7 @@ import io.hgkd.models.resnet.ResNetConfig;
 import io.hgkd.models.student.StudentConfig;
 import io.hgkd.models.vit.VitConfig;
 import io.hgkd.train.distill.DistillConfig;
+import io.hgkd.train.loop.MemoryListener;
 import io.hgkd.train.loop.StepEvent;
 import io.hgkd.train.loop.TrainingListener;
 import io.hgkd.train.trainer.DataConfig;
@@ -68,7 +69,7 @@ public final class MemoryBenchmark {
                     Runtime rt = Runtime.getRuntime();
                     long now = System.nanoTime();
                     System.out.printf(Locale.ROOT, "step %5d  rss %6d MB  physical %6d MB  javacpp total %6d MB"
-                                    + "  heap %5d MB  %6.1f ms/step%n", step, rssKb() / 1024,
+                                    + "  heap %5d MB  %6.1f ms/step%n", step, MemoryListener.rssBytes() >> 20,
                             Pointer.physicalBytes() >> 20, Pointer.totalBytes() >> 20,
                             (rt.totalMemory() - rt.freeMemory()) >> 20, (now - t0) / 1e6 / k);
                     t0 = now;
@@ -84,18 +85,5 @@ public final class MemoryBenchmark {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
-    }
-
-    private static long rssKb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return -1;
     }
 }

@@ -21,6 +21,7 @@ import io.hgkd.models.student.SparkStudent;
 import io.hgkd.models.student.StudentConfig;
 import io.hgkd.models.vit.VisionTransformer;
 import io.hgkd.models.vit.VitConfig;
+import io.hgkd.train.loop.MemoryListener;
 import io.hgkd.train.distill.DistillConfig;
 import io.hgkd.train.distill.DistillLoss;
 import io.hgkd.train.distill.DistillStep;
@@ -369,16 +370,7 @@ public final class StepBenchmark {
 
     /** A field of /proc/self/status (kB) in MiB, NaN when unavailable. */
     static double procStatusMb(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    String[] p = line.substring(field.length() + 1).trim().split("\\s+");
-                    return Math.round(Long.parseLong(p[0]) / 1024.0 * 10.0) / 10.0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // fall through
-        }
-        return Double.NaN;
+        long bytes = MemoryListener.procStatusBytes(field);
+        return bytes < 0 ? Double.NaN : Math.round(bytes / 1024 / 1024.0 * 10.0) / 10.0;
     }
 }

@@ -85,9 +85,17 @@ public final class MemoryListener implements TrainingListener {
 
     /** The process's resident set size ({@code VmRSS}), or -1 where {@code /proc/self/status} does not exist. */
     public static long rssBytes() {
+        return procStatusBytes("VmRSS");
+    }
+
+    /**
+     * A kB field of {@code /proc/self/status} in bytes (e.g. {@code VmRSS}, or {@code VmHWM} for the peak), or -1 where
+     * the file or the field does not exist.
+     */
+    public static long procStatusBytes(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field + ":")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }
