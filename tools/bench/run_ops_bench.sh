@@ -110,7 +110,7 @@ trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 JAVA_ENV=(OMP_NUM_THREADS="$THREADS")
 if [ -e "$JEMALLOC" ]; then
-  JAVA_ENV+=(LD_PRELOAD="$JEMALLOC" MALLOC_CONF="dirty_decay_ms:10000,muzzy_decay_ms:0")  # as bin/hgkd
+  JAVA_ENV+=(LD_PRELOAD="$JEMALLOC" MALLOC_CONF="$(cat "$REPO/bin/jemalloc.conf")")  # as bin/hgkd
   USED_JEMALLOC=yes
   echo ">> jemalloc: yes ($JEMALLOC preloaded into the JVM)" >&2
 else
