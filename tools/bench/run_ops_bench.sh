@@ -109,8 +109,9 @@ trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
 # Both sides wait passively in OpenMP, as bin/hgkd does (spin-waiting collapses under any other load).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 JAVA_ENV=(OMP_NUM_THREADS="$THREADS")
+source "$REPO/bin/native-env.sh"   # jemalloc and Debian's OpenBLAS, as bin/hgkd
+JAVA_ENV+=("${NATIVE_ENV[@]}")
 if [ -e "$JEMALLOC" ]; then
-  JAVA_ENV+=(LD_PRELOAD="$JEMALLOC" MALLOC_CONF="$(cat "$REPO/bin/jemalloc.conf")")  # as bin/hgkd
   USED_JEMALLOC=yes
   echo ">> jemalloc: yes ($JEMALLOC preloaded into the JVM)" >&2
 else
@@ -119,7 +120,7 @@ else
 fi
 echo ">> hgkd: $MAIN, $THREADS threads, warmup $WARMUP, reps $REPS" >&2
 T0=$(date +%s.%N)
-env "${JAVA_ENV[@]}" java -cp "$CP" "$MAIN" --warmup "$WARMUP" --reps "$REPS" --out "$OUT/ops_java.json" \
+env "${JAVA_ENV[@]}" java "${NATIVE_JAVA_OPTS[@]}" -cp "$CP" "$MAIN" --warmup "$WARMUP" --reps "$REPS" --out "$OUT/ops_java.json" \
   2>&1 >/dev/null | tee "$OUT/ops_java.log" >&2
 T1=$(date +%s.%N)
 

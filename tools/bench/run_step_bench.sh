@@ -95,8 +95,9 @@ CP="$JAR:$(cat "$CP_FILE")"
 # Both sides wait passively in OpenMP, as bin/hgkd does (spin-waiting collapses under any other load).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 JAVA_ENV=(OMP_NUM_THREADS="$THREADS")
+source "$REPO/bin/native-env.sh"   # jemalloc and Debian's OpenBLAS, as bin/hgkd
+JAVA_ENV+=("${NATIVE_ENV[@]}")
 if [ -e "$JEMALLOC" ]; then
-  JAVA_ENV+=(LD_PRELOAD="$JEMALLOC" MALLOC_CONF="$(cat "$REPO/bin/jemalloc.conf")")  # as bin/hgkd
   echo ">> jemalloc: yes ($JEMALLOC preloaded into the JVM)" >&2
 else
   echo ">> jemalloc: no ($JEMALLOC not found; apt-get install -y libjemalloc2 to use it)" >&2
@@ -118,7 +119,7 @@ for ROW in $ROWS; do
   echo ">> [$ROW] hgkd: $MAIN, $THREADS threads, warmup $WARMUP, steps $STEPS" >&2
   T0=$(date +%s.%N)
   set +e
-  env "${JAVA_ENV[@]}" java -Dorg.slf4j.simpleLogger.log.org.nd4j=warn -cp "$CP" "$MAIN" --row "$ROW" \
+  env "${JAVA_ENV[@]}" java "${NATIVE_JAVA_OPTS[@]}" -Dorg.slf4j.simpleLogger.log.org.nd4j=warn -cp "$CP" "$MAIN" --row "$ROW" \
     --warmup "$WARMUP" --steps "$STEPS" --out "$J" --inputs "$IN" 2>&1 >/dev/null | tee "$OUT/step_${ROW}_hgkd.log" >&2
   RC=${PIPESTATUS[0]}
   set -e

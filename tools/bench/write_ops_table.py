@@ -92,6 +92,12 @@ def deb_version(pkg):
         return "unknown"
 
 
+def blas_line(env):
+    """BLAS vendor and the library file JavaCPP loaded (Debian's OpenBLAS or the one bundled with ND4J)."""
+    lib = env.get("blas_library")
+    return "%s%s" % (env.get("blas_vendor", "?"), " (`%s`)" % lib if lib else "")
+
+
 def fmt_seconds(s):
     return "n/a" if s is None else "%.1f s" % s
 
@@ -201,7 +207,7 @@ def ops_section(args, w):
     w("| date | %s |" % now)
     w("| machine | %s |" % machine_line())
     w("| hgkd side | ND4J %s, backend %s, BLAS %s, oneDNN %s, Java %s, max heap %s MiB |"
-      % (jv.get("nd4j_version", "?"), jb.get("backend", "?"), jb.get("blas_vendor", "?"),
+      % (jv.get("nd4j_version", "?"), jb.get("backend", "?"), blas_line(jb),
          "yes" if jb.get("onednn") else "no", jb.get("java_version", "?"), jb.get("max_heap_mb", "?")))
     w("| PyTorch side | torch %s (Debian `python3-torch` %s, system `/usr/bin/python3`), libopenblas0-openmp %s (%s) |"
       % (tv.get("torch_version", "?"), deb_version("python3-torch"), openblas_pkg, torch_blas))
@@ -306,7 +312,7 @@ def steps_section(meta_path, w):
     w("| date | %s |" % date)
     w("| machine | %s |" % machine_line())
     w("| hgkd side | ND4J %s, backend %s, BLAS %s, oneDNN %s, Java %s, max heap %s MiB |"
-      % (jv.get("nd4j_version", "?"), env.get("backend", "?"), env.get("blas_vendor", "?"),
+      % (jv.get("nd4j_version", "?"), env.get("backend", "?"), blas_line(env),
          "yes" if env.get("onednn") else "no", env.get("java_version", "?"), env.get("max_heap_mb", "?")))
     w("| PyTorch side | torch %s, torchvision %s (Debian `python3-torch` %s, system `/usr/bin/python3`), "
       "libopenblas0-openmp %s (%s) |"

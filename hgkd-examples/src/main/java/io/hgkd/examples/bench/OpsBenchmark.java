@@ -315,6 +315,7 @@ public final class OpsBenchmark {
         env.put("omp_threads", p.get("omp.threads"));
         env.put("blas_threads", p.get("blas.threads"));
         env.put("blas_vendor", String.valueOf(p.get("blas.vendor")));
+        env.put("blas_library", mappedFiles("libopenblas"));
         env.put("nd4j_max_threads", Nd4j.getEnvironment().maxThreads());
         env.put("nd4j_max_master_threads", Nd4j.getEnvironment().maxMasterThreads());
         env.put("helpers_allowed", Nd4j.getEnvironment().helpersAllowed());
@@ -364,6 +365,18 @@ public final class OpsBenchmark {
     }
 
     /** Whether a shared object whose file name contains {@code lib} is mapped into this process. */
+    /** The distinct file names in /proc/self/maps containing {@code lib} (the BLAS JavaCPP actually loaded). */
+    private static String mappedFiles(String lib) {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                    .map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                    .filter(f -> f.contains("/") && f.substring(f.lastIndexOf('/') + 1).startsWith(lib))
+                    .distinct().collect(java.util.stream.Collectors.joining(", "));
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
     private static boolean mapped(String lib) {
         try {
             return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.contains(lib));
