@@ -60,7 +60,8 @@ fi
 
 # --- other CPU-heavy processes distort the numbers: java/python3/mvn processes that are not this benchmark's own
 others() {
-  ps -eo pid=,pcpu=,args= | grep -E '[j]ava|[p]ython3|[m]vn' \
+  # stopped processes (state T, e.g. a training run paused with kill -STOP for the benchmark) use no CPU
+  ps -eo pid=,stat=,pcpu=,args= | awk '$2 !~ /^T/ { $2 = ""; print }' | grep -E '[j]ava|[p]ython3|[m]vn' \
     | grep -vE 'io\.hgkd\.examples\.bench\.(Ops|Step)Benchmark|tools/bench/(ops|step)_bench\.py|tools/bench/write_ops_table\.py|<defunct>' \
     || true
 }

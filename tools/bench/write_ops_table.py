@@ -412,7 +412,7 @@ def steps_section(meta_path, w):
       "clip 5), enqueue. hgkd: `DistillStep` as `DistillJob` builds it; PyTorch: the SparK reference modules of "
       "`tools/reference/make_resnet_fixtures.py`, the timm ViT of `make_vit_fixtures.py`, the LAMB of "
       "`make_optim_fixtures.py`.")
-    w("- **Fine-tuning (3)**: torchvision `resnet50` (1000 classes) in training mode, cross-entropy with label "
+    w("- **Fine-tuning (3)**: torchvision `resnet50` (1000 classes, `zero_init_residual=True`: the last BN of each block starts at 0, as in hgkd's timm-style ResNet) in training mode, cross-entropy with label "
       "smoothing 0.1, AdamW (0.9, 0.999), as `FinetuneJob` with the `ADAMW` trainer (no mixup, no EMA).")
     w("- **MAE (4, 5b)**: MAE's `MaskedAutoencoderViT` with the normalised-pixel loss, the same noise per step on "
       "both sides (so the same patches are kept), AdamW (0.9, 0.95) as `MaePretrainJob` with `ADAMW_MAE`.")
