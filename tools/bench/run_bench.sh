@@ -2,7 +2,7 @@
 # The whole benchmark suite, hgkd vs PyTorch, in one command; writes docs/benchmarks.md:
 #
 #   bash tools/bench/run_bench.sh [--wait-idle] [--no-build] [--no-doc]
-#                                 [--step-warmup N] [--steps N] [--rows "ROW ..."] [--op-warmup N] [--reps N]
+#                                 [--step-warmup N] [--steps N] [--rounds R] [--rows "ROW ..."] [--op-warmup N] [--reps N]
 #
 # 1. tools/bench/run_step_bench.sh: the training-step rows, both sides of each row back to back (builds first
 #    unless --no-build; --wait-idle waits for an idle machine first),
@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
     --no-doc) OPS_ARGS+=(--no-doc); shift ;;
     --step-warmup) STEP_ARGS+=(--warmup "$2"); CMD="$CMD $1 $2"; shift 2 ;;
     --steps) STEP_ARGS+=(--steps "$2"); CMD="$CMD $1 $2"; shift 2 ;;
+    --rounds) STEP_ARGS+=(--rounds "$2"); CMD="$CMD $1 $2"; shift 2 ;;
     --rows) STEP_ARGS+=(--rows "$2"); CMD="$CMD $1 \"$2\""; shift 2 ;;
     --op-warmup) OPS_ARGS+=(--warmup "$2"); CMD="$CMD $1 $2"; shift 2 ;;
     --reps) OPS_ARGS+=(--reps "$2"); CMD="$CMD $1 $2"; shift 2 ;;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training-step benchmark, hgkd vs PyTorch, every row on both sides back to back:
 #
-#   bash tools/bench/run_step_bench.sh [--warmup N] [--steps N] [--rows "ROW ..."] [--wait-idle] [--no-build]
-#                                      [--no-doc]
+#   bash tools/bench/run_step_bench.sh [--warmup N] [--steps N] [--rounds R] [--rows "ROW ..."] [--wait-idle]
+#                                      [--no-build] [--no-doc]
 #
 # 0. with --wait-idle, waits (polling every 60 s, at most 20 min) until no other java/python3/mvn process runs,
 # 1. builds hgkd-examples and what it needs (mvn -B -q -DskipTests -pl hgkd-examples -am package; nothing is
@@ -14,7 +14,9 @@
 # 3. writes target/bench/steps_meta.json (settings, wall times, exit codes, other processes seen) and, unless
 #    --no-doc, target/bench/benchmarks_steps.md (the step table alone). docs/benchmarks.md, with the ops table too,
 #    is written by tools/bench/run_bench.sh.
-# Defaults: --warmup 2 --steps 8, all rows. A row whose side fails is reported as failed; the others still run.
+# --rounds R runs every row R times, hgkd then PyTorch each time, so that a slow drift of the machine's speed hits
+# both sides (the table pools the rounds' steps and shows each round's ratio).
+# Defaults: --warmup 2 --steps 8 --rounds 1, all rows. A row whose side fails is reported as failed; the others still run.
 set -euo pipefail
 T_START=$(date +%s)
 cd "$(dirname "$0")/../.."
@@ -22,6 +24,7 @@ REPO=$(pwd)
 
 WARMUP=2
 STEPS=8
+ROUNDS=1
 ROWS="hgkd_r50_vitb hgkd_r18_vits finetune_r50 mae_vitb hgkd_fmnist mae_fmnist teacher_vitb"
 BUILD=1
 DOC=1
@@ -30,11 +33,12 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --warmup) WARMUP="$2"; shift 2 ;;
     --steps) STEPS="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     --rows) ROWS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --no-doc) DOC=0; shift ;;
     --wait-idle) WAIT_IDLE=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -113,30 +117,34 @@ trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
 RESULTS=()   # "row side seconds exit json"
 T_RUNS0=$(date +%s.%N)
 for ROW in $ROWS; do
-  J="$OUT/step_${ROW}_hgkd.json"
-  P="$OUT/step_${ROW}_torch.json"
-  IN="$OUT/step_${ROW}_inputs.npz"
-  rm -f "$J" "$P" "$IN"
-  echo ">> [$ROW] hgkd: $MAIN, $THREADS threads, warmup $WARMUP, steps $STEPS" >&2
-  T0=$(date +%s.%N)
-  set +e
-  env "${JAVA_ENV[@]}" java "${NATIVE_JAVA_OPTS[@]}" -Dorg.slf4j.simpleLogger.log.org.nd4j=warn -cp "$CP" "$MAIN" --row "$ROW" \
-    --warmup "$WARMUP" --steps "$STEPS" --out "$J" --inputs "$IN" 2>&1 >/dev/null | tee "$OUT/step_${ROW}_hgkd.log" >&2
-  RC=${PIPESTATUS[0]}
-  set -e
-  T1=$(date +%s.%N)
-  RESULTS+=("$ROW hgkd $(awk "BEGIN { printf \"%.1f\", $T1 - $T0 }") $RC $J")
+  rm -f "$OUT/step_${ROW}_"*.json "$OUT/step_${ROW}_inputs.npz"
+  for ROUND in $(seq 1 "$ROUNDS"); do
+    SUFFIX=""
+    [ "$ROUNDS" -gt 1 ] && SUFFIX="_r$ROUND"
+    J="$OUT/step_${ROW}_hgkd$SUFFIX.json"
+    P="$OUT/step_${ROW}_torch$SUFFIX.json"
+    IN="$OUT/step_${ROW}_inputs.npz"
+    echo ">> [$ROW] round $ROUND/$ROUNDS hgkd: $MAIN, $THREADS threads, warmup $WARMUP, steps $STEPS" >&2
+    T0=$(date +%s.%N)
+    set +e
+    env "${JAVA_ENV[@]}" java "${NATIVE_JAVA_OPTS[@]}" -Dorg.slf4j.simpleLogger.log.org.nd4j=warn -cp "$CP" "$MAIN" --row "$ROW" \
+      --warmup "$WARMUP" --steps "$STEPS" --out "$J" --inputs "$IN" 2>&1 >/dev/null | tee "$OUT/step_${ROW}_hgkd$SUFFIX.log" >&2
+    RC=${PIPESTATUS[0]}
+    set -e
+    T1=$(date +%s.%N)
+    RESULTS+=("$ROW hgkd $(awk "BEGIN { printf \"%.1f\", $T1 - $T0 }") $RC $J")
 
-  echo ">> [$ROW] PyTorch: $PY tools/bench/step_bench.py, $THREADS threads, warmup $WARMUP, steps $STEPS" >&2
-  INARG=()
-  if [ -f "$IN" ]; then INARG=(--inputs "$IN"); else echo "WARNING: [$ROW] no inputs from the hgkd side" >&2; fi
-  set +e
-  OMP_NUM_THREADS="$THREADS" "$PY" tools/bench/step_bench.py --row "$ROW" --threads "$THREADS" --warmup "$WARMUP" \
-    --steps "$STEPS" "${INARG[@]}" --out "$P" 2>&1 >/dev/null | tee "$OUT/step_${ROW}_torch.log" >&2
-  RC=${PIPESTATUS[0]}
-  set -e
-  T2=$(date +%s.%N)
-  RESULTS+=("$ROW pytorch $(awk "BEGIN { printf \"%.1f\", $T2 - $T1 }") $RC $P")
+    echo ">> [$ROW] round $ROUND/$ROUNDS PyTorch: $PY tools/bench/step_bench.py, $THREADS threads, warmup $WARMUP, steps $STEPS" >&2
+    INARG=()
+    if [ -f "$IN" ]; then INARG=(--inputs "$IN"); else echo "WARNING: [$ROW] no inputs from the hgkd side" >&2; fi
+    set +e
+    OMP_NUM_THREADS="$THREADS" "$PY" tools/bench/step_bench.py --row "$ROW" --threads "$THREADS" --warmup "$WARMUP" \
+      --steps "$STEPS" "${INARG[@]}" --out "$P" 2>&1 >/dev/null | tee "$OUT/step_${ROW}_torch$SUFFIX.log" >&2
+    RC=${PIPESTATUS[0]}
+    set -e
+    T2=$(date +%s.%N)
+    RESULTS+=("$ROW pytorch $(awk "BEGIN { printf \"%.1f\", $T2 - $T1 }") $RC $P")
+  done
 done
 T_RUNS1=$(date +%s.%N)
 kill "$SAMPLER" 2>/dev/null || true
@@ -148,8 +156,8 @@ if [ -n "$SEEN" ]; then
 fi
 
 CMD="${BENCH_COMMAND:-bash tools/bench/run_step_bench.sh}"
-if [ -z "${BENCH_COMMAND:-}" ] && { [ "$WARMUP" != 2 ] || [ "$STEPS" != 8 ]; }; then
-  CMD="$CMD --warmup $WARMUP --steps $STEPS"
+if [ -z "${BENCH_COMMAND:-}" ] && { [ "$WARMUP" != 2 ] || [ "$STEPS" != 8 ] || [ "$ROUNDS" != 1 ]; }; then
+  CMD="$CMD --warmup $WARMUP --steps $STEPS --rounds $ROUNDS"
 fi
 TOTAL_S=$(( $(date +%s) - T_START ))
 RUNS_S=$(awk "BEGIN { printf \"%.1f\", $T_RUNS1 - $T_RUNS0 }")

@@ -288,22 +288,35 @@ def fmt_step_ms(v):
 def steps_section(meta_path, w):
     with open(meta_path) as f:
         meta = json.load(f)
-    res = {}
+    # (row, side) -> (last run, merged JSON or None, per-round medians): with --rounds R each row and side ran R
+    # times, alternating sides; the rounds' timed steps are pooled, and a failed round fails the cell
+    rounds = {}
     for run in meta["runs"]:
         r = None
         if run["exit"] == 0 and os.path.exists(run["json"]):
             with open(run["json"]) as f:
                 r = json.load(f)
-        res[(run["row"], run["side"])] = (run, r)
-    first = lambda side: next((r for (row, sd), (_, r) in res.items() if sd == side and r), {})
+        rounds.setdefault((run["row"], run["side"]), []).append((run, r))
+    res = {}
+    for key, rs in rounds.items():
+        if any(r is None for _, r in rs):
+            res[key] = (next(run for run, r in rs if r is None), None, [])
+            continue
+        merged = dict(rs[0][1])
+        merged["times_ms"] = [t for _, r in rs for t in r["times_ms"]]
+        merged["peak_rss_mb"] = max(r["peak_rss_mb"] for _, r in rs)
+        merged["rss_end_mb"] = rs[-1][1]["rss_end_mb"]
+        res[key] = (rs[-1][0], merged, [step_stats(r)["median"] for _, r in rs])
+    n_rounds = max(len(rs) for rs in rounds.values()) if rounds else 1
+    first = lambda side: next((r for (row, sd), (_, r, _m) in res.items() if sd == side and r), {})
     jv, tv = first("hgkd"), first("pytorch")
     env = jv.get("env", {})
     tb = tv.get("blas", {})
     date = datetime.datetime.fromtimestamp(os.path.getmtime(meta_path), datetime.timezone.utc) \
         .strftime("%Y-%m-%d %H:%M UTC")
     side_s = {"hgkd": 0.0, "pytorch": 0.0}
-    for (row, sd), (run, _) in res.items():
-        side_s[sd] += run["seconds"]
+    for run in meta["runs"]:
+        side_s[run["side"]] += run["seconds"]
 
     w("## Training steps: hgkd vs PyTorch, forward + backward + optimizer update")
     w("")
@@ -325,24 +338,27 @@ def steps_section(meta_path, w):
     jem = "yes" if env.get("jemalloc") else "no"
     w("| jemalloc (hgkd side) | %s%s |" % (jem, " (`LD_PRELOAD` libjemalloc.so.2, `MALLOC_CONF=%s`)"
                                          % env.get("env_MALLOC_CONF") if jem == "yes" else ""))
-    w("| repetitions | per row and side: warmup %d + %d timed steps in a process of its own (so the peak RSS is the "
-      "row's); hgkd collects garbage every %s steps as the trainer does |"
-      % (meta["warmup"], meta["steps"], jv.get("gc_every", "?")))
+    w("| repetitions | per row and side: %swarmup %d + %d timed steps in a process of its own (so the peak RSS is "
+      "the row's)%s; hgkd collects garbage every %s steps as the trainer does |"
+      % ("%d rounds, alternating hgkd and PyTorch, each " % n_rounds if n_rounds > 1 else "", meta["warmup"],
+         meta["steps"], "; the medians pool the rounds' steps" if n_rounds > 1 else "", jv.get("gc_every", "?")))
     w("| wall time | hgkd runs %.0f s, PyTorch runs %.0f s (model building included), whole command %.0f s |"
       % (side_s["hgkd"], side_s["pytorch"], meta["total_seconds"]))
     w("| other processes during the timed runs | %s |" % others_line(meta.get("others_seen", [])))
     w("| reproduce | `%s` |" % meta["command"])
     w("")
+    per_round = n_rounds > 1
     w("| row | batch | hgkd median ms (min–max) | PyTorch median ms (min–max) | ratio hgkd/PyTorch "
-      "| hgkd images/s | PyTorch images/s | hgkd peak RSS MiB | PyTorch peak RSS MiB |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+      + ("| ratio per round " if per_round else "")
+      + "| hgkd images/s | PyTorch images/s | hgkd peak RSS MiB | PyTorch peak RSS MiB |")
+    w("|---|---:|---:|---:|---:|" + ("---:|" if per_round else "") + "---:|---:|---:|---:|")
     rows = [r for r in STEP_ROWS if any(k[0] == r for k in res)]
     rows += sorted({k[0] for k in res} - set(rows))
     notes = []
     for row in rows:
         cells = {}
         for sd in ("hgkd", "pytorch"):
-            run, r = res.get((row, sd), (None, None))
+            run, r, _m = res.get((row, sd), (None, None, []))
             if r is None:
                 cells[sd] = None
                 if run is not None:
@@ -366,8 +382,12 @@ def steps_section(meta_path, w):
             return "%.0f" % c[0]["peak_rss_mb"] if c else "–"
 
         ratio = "%.2f" % (j[1]["median"] / t[1]["median"]) if j and t else "n/a"
-        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (STEP_ROWS.get(row, row), batch, cell(j), cell(t), ratio,
-                                                           ips(j), ips(t), rss(j), rss(t)))
+        rr = ""
+        if per_round:
+            mj, mt = res[(row, "hgkd")][2] if j else [], res[(row, "pytorch")][2] if t else []
+            rr = "| %s " % (", ".join("%.2f" % (a / b) for a, b in zip(mj, mt)) or "n/a")
+        w("| %s | %s | %s | %s | %s %s| %s | %s | %s | %s |" % (STEP_ROWS.get(row, row), batch, cell(j), cell(t), ratio,
+                                                              rr, ips(j), ips(t), rss(j), rss(t)))
         if j and t and j[0]["trainable_params"] != t[0]["trainable_params"]:
             notes.append("%s: the trainable parameter counts differ (hgkd %d, PyTorch %d)"
                          % (row, j[0]["trainable_params"], t[0]["trainable_params"]))
@@ -386,7 +406,7 @@ def steps_section(meta_path, w):
     for row in rows:
         c = {}
         for sd in ("hgkd", "pytorch"):
-            _, r = res.get((row, sd), (None, None))
+            _, r, _m = res.get((row, sd), (None, None, []))
             c[sd] = r
         iqr = lambda r: "%s–%s" % (fmt_step_ms(step_stats(r)["p25"]), fmt_step_ms(step_stats(r)["p75"])) if r else "–"
         grow = lambda r: "%.0f → %.0f" % (r["rss_after_warmup_mb"], r["rss_end_mb"]) if r else "–"
@@ -419,7 +439,10 @@ def steps_section(meta_path, w):
     w("- **Teacher forward (6)**: the frozen ViT-B/16 alone, `torch.no_grad()` on the PyTorch side.")
     w("")
     w("The ratio is the hgkd median over the PyTorch median of the same row. On %d shared cores a single run is "
-      "noisy: compare the min–max ranges and rerun before reading anything into a ratio near 1." % nproc())
+      "noisy: on this VM the same code's median step time moved by 10-17%% between two runs half an hour apart, with no "
+      "other process running. `--rounds R` runs each row R times, alternating the sides, so that such "
+      "drifts hit both sides; the ratio per round shows how far a single run can be trusted. Compare the min–max "
+      "ranges before reading anything into a ratio near 1." % nproc())
     w("")
 
 
