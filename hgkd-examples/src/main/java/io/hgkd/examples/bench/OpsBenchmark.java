@@ -322,7 +322,7 @@ public final class OpsBenchmark {
         String build = nativeBuildInfo();
         env.put("onednn", build.toUpperCase(Locale.ROOT).contains("ONEDNN")
                 || build.toUpperCase(Locale.ROOT).contains("MKLDNN"));
-        env.put("jemalloc", mapped("libjemalloc"));
+        env.put("jemalloc", !mappedFiles("libjemalloc").isEmpty());
         env.put("env_OMP_NUM_THREADS", String.valueOf(System.getenv("OMP_NUM_THREADS")));
         env.put("env_MALLOC_CONF", String.valueOf(System.getenv("MALLOC_CONF")));
         env.put("java_version", System.getProperty("java.version"));
@@ -364,24 +364,18 @@ public final class OpsBenchmark {
         return "unknown";
     }
 
-    /** Whether a shared object whose file name contains {@code lib} is mapped into this process. */
-    /** The distinct file names in /proc/self/maps containing {@code lib} (the BLAS JavaCPP actually loaded). */
+    /**
+     * The distinct files mapped into this process whose name contains {@code lib}, comma-separated; empty when none
+     * is (or /proc/self/maps cannot be read). Tells which jemalloc and which OpenBLAS JavaCPP really loaded.
+     */
     private static String mappedFiles(String lib) {
         try {
             return Files.readAllLines(Path.of("/proc/self/maps")).stream()
                     .map(l -> l.substring(l.lastIndexOf(' ') + 1))
-                    .filter(f -> f.contains("/") && f.substring(f.lastIndexOf('/') + 1).startsWith(lib))
+                    .filter(f -> f.substring(f.lastIndexOf('/') + 1).contains(lib))
                     .distinct().collect(java.util.stream.Collectors.joining(", "));
         } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
-    private static boolean mapped(String lib) {
-        try {
-            return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.contains(lib));
-        } catch (IOException e) {
-            return false;
+            return "";
         }
     }
 
