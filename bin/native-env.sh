@@ -1,7 +1,8 @@
 # Sourced (not run) by bin/hgkd and tools/bench/*.sh: the native libraries and settings hgkd runs with, so that the
-# benchmarks measure what the CLI runs. Sets two arrays and exports nothing:
-#   NATIVE_ENV        VAR=value words for `env` or `export`
-#   NATIVE_JAVA_OPTS  JVM options
+# benchmarks measure what the CLI runs. Sets these and exports nothing:
+#   NATIVE_ENV        VAR=value words for `env` or `export` (array)
+#   NATIVE_JAVA_OPTS  JVM options (array)
+#   NATIVE_JEMALLOC   the jemalloc library preloaded through NATIVE_ENV, empty when it is not installed
 # Each setting is used only when its library is installed; a MALLOC_CONF already in the environment wins.
 
 NATIVE_ENV=()
@@ -11,9 +12,10 @@ NATIVE_JAVA_OPTS=()
 # on (30 s decay) so that RSS stays bounded, from a background thread rather than inside the training threads'
 # free() calls; oversize_threshold:0 stops jemalloc from purging every freed block of 8 MiB or more at once, which
 # made each step fault libnd4j's large op temporaries in again. Measurements: docs/training.md, "Native memory".
-_jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-if [[ -f "$_jemalloc" ]]; then
-  NATIVE_ENV+=("LD_PRELOAD=$_jemalloc${LD_PRELOAD:+:$LD_PRELOAD}"
+NATIVE_JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+[[ -f "$NATIVE_JEMALLOC" ]] || NATIVE_JEMALLOC=""
+if [[ -n "$NATIVE_JEMALLOC" ]]; then
+  NATIVE_ENV+=("LD_PRELOAD=$NATIVE_JEMALLOC${LD_PRELOAD:+:$LD_PRELOAD}"
                "MALLOC_CONF=${MALLOC_CONF:-background_thread:true,oversize_threshold:0,dirty_decay_ms:30000,muzzy_decay_ms:0}")
 fi
 
@@ -25,4 +27,4 @@ if [[ "${HGKD_BUNDLED_BLAS:-0}" != 1 && -f "$_openblas_dir/libopenblas.so.0" ]];
   NATIVE_JAVA_OPTS+=(-Dorg.bytedeco.openblas.load=openblas -Dorg.bytedeco.javacpp.pathsFirst=true
                      "-Djava.library.path=$_openblas_dir")
 fi
-unset _jemalloc _openblas_dir
+unset _openblas_dir

@@ -39,7 +39,6 @@ while [ $# -gt 0 ]; do
 done
 
 PY=/usr/bin/python3
-JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 MAIN=io.hgkd.examples.bench.OpsBenchmark
 OUT="$REPO/target/bench"
 THREADS=$(nproc)
@@ -112,12 +111,12 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 JAVA_ENV=(OMP_NUM_THREADS="$THREADS")
 source "$REPO/bin/native-env.sh"   # jemalloc and Debian's OpenBLAS, as bin/hgkd
 JAVA_ENV+=("${NATIVE_ENV[@]}")
-if [ -e "$JEMALLOC" ]; then
+if [ -n "$NATIVE_JEMALLOC" ]; then
   USED_JEMALLOC=yes
-  echo ">> jemalloc: yes ($JEMALLOC preloaded into the JVM)" >&2
+  echo ">> jemalloc: yes ($NATIVE_JEMALLOC preloaded into the JVM)" >&2
 else
   USED_JEMALLOC=no
-  echo ">> jemalloc: no ($JEMALLOC not found; apt-get install -y libjemalloc2 to use it)" >&2
+  echo ">> jemalloc: no (not installed; apt-get install -y libjemalloc2 to use it)" >&2
 fi
 echo ">> hgkd: $MAIN, $THREADS threads, warmup $WARMUP, reps $REPS" >&2
 T0=$(date +%s.%N)

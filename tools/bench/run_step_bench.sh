@@ -44,7 +44,6 @@ while [ $# -gt 0 ]; do
 done
 
 PY=/usr/bin/python3
-JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 MAIN=io.hgkd.examples.bench.StepBenchmark
 OUT="$REPO/target/bench"
 THREADS=$(nproc)
@@ -102,10 +101,10 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 JAVA_ENV=(OMP_NUM_THREADS="$THREADS")
 source "$REPO/bin/native-env.sh"   # jemalloc and Debian's OpenBLAS, as bin/hgkd
 JAVA_ENV+=("${NATIVE_ENV[@]}")
-if [ -e "$JEMALLOC" ]; then
-  echo ">> jemalloc: yes ($JEMALLOC preloaded into the JVM)" >&2
+if [ -n "$NATIVE_JEMALLOC" ]; then
+  echo ">> jemalloc: yes ($NATIVE_JEMALLOC preloaded into the JVM)" >&2
 else
-  echo ">> jemalloc: no ($JEMALLOC not found; apt-get install -y libjemalloc2 to use it)" >&2
+  echo ">> jemalloc: no (not installed; apt-get install -y libjemalloc2 to use it)" >&2
 fi
 
 # --- sample other processes during the timed runs
@@ -171,7 +170,7 @@ meta = dict(command=sys.argv[1], warmup=int(sys.argv[2]), steps=int(sys.argv[3])
             jemalloc=sys.argv[5], runs_seconds=float(sys.argv[6]), total_seconds=float(sys.argv[7]),
             others_seen=[l for l in sys.argv[8].splitlines() if l.strip()], runs=rows)
 json.dump(meta, open(sys.argv[9], "w"), indent=1)
-' "$CMD" "$WARMUP" "$STEPS" "$THREADS" "$([ -e "$JEMALLOC" ] && echo yes || echo no)" "$RUNS_S" "$TOTAL_S" "$SEEN" \
+' "$CMD" "$WARMUP" "$STEPS" "$THREADS" "$([ -n "$NATIVE_JEMALLOC" ] && echo yes || echo no)" "$RUNS_S" "$TOTAL_S" "$SEEN" \
   "$OUT/steps_meta.json"
 echo ">> wrote $OUT/steps_meta.json" >&2
 if [ "$DOC" = 1 ]; then
