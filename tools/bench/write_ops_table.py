@@ -439,7 +439,7 @@ def steps_section(meta_path, w):
     w("- **Teacher forward (6)**: the frozen ViT-B/16 alone, `torch.no_grad()` on the PyTorch side.")
     w("")
     w("The ratio is the hgkd median over the PyTorch median of the same row. On %d shared cores a single run is "
-      "noisy: on this VM the same code's median step time moved by 10-17%% between two runs half an hour apart, with no "
+      "noisy: on the development VM (2026-11-26) the same code's median step time moved by 10-17%% between two runs half an hour apart, with no "
       "other process running. `--rounds R` runs each row R times, alternating the sides, so that such "
       "drifts hit both sides; the ratio per round shows how far a single run can be trusted. Compare the min–max "
       "ranges before reading anything into a ratio near 1." % nproc())
