@@ -226,9 +226,9 @@ public class Conv2d extends Module {
         }
         for (long n = 0; n < batch; n++) {
             INDArray yn = output.slice(n).reshape(outChannels, plane);
-            Nd4j.gemm(w2, input.slice(n).reshape(inChannels, plane), yn, false, false, 1.0, 0.0);
+            Gemm.gemm(w2, input.slice(n).reshape(inChannels, plane), yn, false, false, 1.0, 0.0);
             if (b != null) {
-                Nd4j.gemm(b, ones, yn, false, false, 1.0, 1.0);
+                Gemm.gemm(b, ones, yn, false, false, 1.0, 1.0);
             }
         }
     }
@@ -245,9 +245,9 @@ public class Conv2d extends Module {
         INDArray xp = scratch(0, t, inChannels, cols);
         INDArray yp = scratch(1, t, outChannels, cols);
         swapBatchAndChannels(input, xp, batch, inChannels, plane);
-        Nd4j.gemm(weight().data().reshape(outChannels, inChannels), xp, yp, false, false, 1.0, 0.0);
+        Gemm.gemm(weight().data().reshape(outChannels, inChannels), xp, yp, false, false, 1.0, 0.0);
         if (hasBias) {
-            Nd4j.gemm(bias().data().reshape(outChannels, 1), onesRow(cols), yp, false, false, 1.0, 1.0);
+            Gemm.gemm(bias().data().reshape(outChannels, 1), onesRow(cols), yp, false, false, 1.0, 1.0);
         }
         swapBatchAndChannels(yp, output, outChannels, batch, plane);
     }
@@ -269,12 +269,12 @@ public class Conv2d extends Module {
         if (weight().requiresGrad()) {
             INDArray xp = scratch(0, t, inChannels, cols);
             swapBatchAndChannels(input, xp, batch, inChannels, plane);
-            Nd4j.gemm(gp, xp, weight().grad().reshape(outChannels, inChannels), false, true, 1.0, 1.0);
+            Gemm.gemm(gp, xp, weight().grad().reshape(outChannels, inChannels), false, true, 1.0, 1.0);
         }
         if (hasBias && bias().requiresGrad()) {
-            Nd4j.gemm(gp, onesRow(cols), bias().grad().reshape(outChannels, 1), false, true, 1.0, 1.0);
+            Gemm.gemm(gp, onesRow(cols), bias().grad().reshape(outChannels, 1), false, true, 1.0, 1.0);
         }
-        Nd4j.gemm(weight().data().reshape(outChannels, inChannels), gp, dxp, true, false, 1.0, 0.0);
+        Gemm.gemm(weight().data().reshape(outChannels, inChannels), gp, dxp, true, false, 1.0, 0.0);
         swapBatchAndChannels(dxp, gradInput, inChannels, batch, plane);
         return gradInput;
     }
@@ -343,12 +343,12 @@ public class Conv2d extends Module {
         INDArray gb = hasBias && bias().requiresGrad() ? bias().grad().reshape(outChannels, 1) : null;
         for (long n = 0; n < batch; n++) {
             INDArray gn = g.slice(n).reshape(outChannels, plane);
-            Nd4j.gemm(w2, gn, gradInput.slice(n).reshape(inChannels, plane), true, false, 1.0, 0.0);
+            Gemm.gemm(w2, gn, gradInput.slice(n).reshape(inChannels, plane), true, false, 1.0, 0.0);
             if (gw != null) {
-                Nd4j.gemm(gn, input.slice(n).reshape(inChannels, plane), gw, false, true, 1.0, 1.0);
+                Gemm.gemm(gn, input.slice(n).reshape(inChannels, plane), gw, false, true, 1.0, 1.0);
             }
             if (gb != null) {
-                Nd4j.gemm(gn, onesRow(plane), gb, false, true, 1.0, 1.0);
+                Gemm.gemm(gn, onesRow(plane), gb, false, true, 1.0, 1.0);
             }
         }
         return gradInput;

@@ -6,7 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Fully connected layer {@code y = x W^T + b} over the last dimension, as {@code torch.nn.Linear}: weight
- * {@code [out, in]}. Any leading dimensions are flattened into rows; the products run through {@code Nd4j.gemm}
+ * {@code [out, in]}. Any leading dimensions are flattened into rows; the products run through {@link Gemm#gemm}
  * into preallocated arrays and the weight gradient accumulates inside the GEMM (beta = 1); the bias is added and its
  * gradient summed by {@link RowKernels} (an ND4J broadcast, or a ones-row GEMM, cost as much as the product here).
  */
@@ -69,7 +69,7 @@ public class Linear extends Module {
         long rows = x.length() / inFeatures;
         input2d = Tensors.contiguous(x).reshape('c', rows, inFeatures);
         output = Tensors.reuse(output, x.dataType(), rows, outFeatures);
-        Nd4j.gemm(input2d, weight().data(), output, false, true, 1.0, 0.0);
+        Gemm.gemm(input2d, weight().data(), output, false, true, 1.0, 0.0);
         if (hasBias) {
             RowKernels.addRowVector(output, bias().data());
         }
@@ -83,13 +83,13 @@ public class Linear extends Module {
         long rows = input2d.size(0);
         INDArray g = Tensors.contiguous(gradOutput).reshape('c', rows, outFeatures);
         if (weight().requiresGrad()) {
-            Nd4j.gemm(g, input2d, weight().grad(), true, false, 1.0, 1.0);
+            Gemm.gemm(g, input2d, weight().grad(), true, false, 1.0, 1.0);
         }
         if (hasBias && bias().requiresGrad()) {
             RowKernels.addColumnSums(g, bias().grad());
         }
         gradInput = Tensors.reuse(gradInput, g.dataType(), rows, inFeatures);
-        Nd4j.gemm(g, weight().data(), gradInput, false, false, 1.0, 0.0);
+        Gemm.gemm(g, weight().data(), gradInput, false, false, 1.0, 0.0);
         return gradInput.reshape(inShape);
     }
 }

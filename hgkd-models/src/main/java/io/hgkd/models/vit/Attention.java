@@ -1,6 +1,7 @@
 package io.hgkd.models.vit;
 
 import io.hgkd.core.nn.Dropout;
+import io.hgkd.core.nn.Gemm;
 import io.hgkd.core.nn.Linear;
 import io.hgkd.core.nn.Module;
 import io.hgkd.core.nn.RowKernels;
@@ -19,7 +20,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Layout as timm ({@code reshape(B, N, 3, H, hd)}): rows {@code 0..D-1} of {@code qkv.weight} produce q,
  * {@code D..2D-1} k and {@code 2D..3D-1} v; inside each, head h owns rows {@code h*hd .. (h+1)*hd-1}. Input and output
  * are {@code (B, N, D)}. Short sequences run the attention core in {@link AttentionKernel} (Java loops, no GEMM call
- * per pair). Longer ones run one {@code Nd4j.gemm} per (sample, head) (faster than ND4J's batched matmul op), reading
+ * per pair). Longer ones run one {@link Gemm#gemm} per (sample, head) (faster than ND4J's batched matmul op), reading
  * q, k, v and the context gradient as strided column blocks in place; the softmax runs in place over all heads at once.
  */
 public class Attention extends Module {
@@ -160,7 +161,7 @@ public class Attention extends Module {
         INDArray[] qv = qkvViews.get(qkvOut, m -> headBlocks(m, batch, tokens, 3));
         INDArray[] av = attnViews.get(attn, ViewCache::slices);
         for (int i = 0; i < n; i++) {
-            Nd4j.gemm(qv[i], qv[n + i], av[i], false, true, scale, 0.0);
+            Gemm.gemm(qv[i], qv[n + i], av[i], false, true, scale, 0.0);
         }
         Nd4j.exec(new SoftMax(attn, attn, -1));
         probs = attnDrop.forward(attn);
@@ -168,7 +169,7 @@ public class Attention extends Module {
         ctxh = Tensors.reuse(ctxh, type, bh, tokens, headDim);
         INDArray[] cv = ctxhViews.get(ctxh, ViewCache::slices);
         for (int i = 0; i < n; i++) {
-            Nd4j.gemm(pv[i], qv[2 * n + i], cv[i], false, false, 1.0, 0.0);
+            Gemm.gemm(pv[i], qv[2 * n + i], cv[i], false, false, 1.0, 0.0);
         }
         mergeHeads(ctxh, ctx, batch, tokens, numHeads, headDim);
         return projDrop.forward(proj.forward(ctx));
@@ -199,8 +200,8 @@ public class Attention extends Module {
         INDArray[] gpv = gradProbsViews.get(gradProbs, ViewCache::slices);
         INDArray[] gqv = gradQkvhViews.get(gradQkvh, ViewCache::slices);
         for (int i = 0; i < n; i++) {
-            Nd4j.gemm(gcv[i], qv[2 * n + i], gpv[i], false, true, 1.0, 0.0);   // dP = dO V^T
-            Nd4j.gemm(pv[i], gcv[i], gqv[2 * n + i], true, false, 1.0, 0.0);  // dV = P^T dO
+            Gemm.gemm(gcv[i], qv[2 * n + i], gpv[i], false, true, 1.0, 0.0);   // dP = dO V^T
+            Gemm.gemm(pv[i], gcv[i], gqv[2 * n + i], true, false, 1.0, 0.0);  // dV = P^T dO
         }
         // softmax backward: dS = A * (dA - rowsum(dA * A)), in place in the gradient buffer
         INDArray gScores = attnDrop.backward(gradProbs);
@@ -209,8 +210,8 @@ public class Attention extends Module {
         RowKernels.softmaxBackward(g2, a2, g2);
         INDArray[] gsv = gScores == gradProbs ? gpv : gradScoresViews.get(gScores, ViewCache::slices);
         for (int i = 0; i < n; i++) {
-            Nd4j.gemm(gsv[i], qv[n + i], gqv[i], false, false, scale, 0.0);  // dQ = scale dS K
-            Nd4j.gemm(gsv[i], qv[i], gqv[n + i], true, false, scale, 0.0);   // dK = scale dS^T Q
+            Gemm.gemm(gsv[i], qv[n + i], gqv[i], false, false, scale, 0.0);  // dQ = scale dS K
+            Gemm.gemm(gsv[i], qv[i], gqv[n + i], true, false, scale, 0.0);   // dK = scale dS^T Q
         }
         Tensors.exec("permute", new INDArray[] {gradQkvh.reshape('c', 3, batch, numHeads, tokens, headDim)},
                 new INDArray[] {gradQkv.reshape('c', batch, tokens, 3, numHeads, headDim)}, 1, 3, 0, 2, 4);
@@ -241,12 +242,12 @@ public class Attention extends Module {
             for (int sample = 0; sample < b; sample++) {
                 for (int h = 0; h < numHeads; h++) {
                     int i = sample * numHeads + h;
-                    Nd4j.gemm(qv[i], qv[n + i], sv[h], false, true, scale, 0.0);
+                    Gemm.gemm(qv[i], qv[n + i], sv[h], false, true, scale, 0.0);
                 }
                 Nd4j.exec(new SoftMax(scores, scores, -1));
                 for (int h = 0; h < numHeads; h++) {
                     int i = sample * numHeads + h;
-                    Nd4j.gemm(sv[h], qv[2 * n + i], cv[i], false, false, 1.0, 0.0);
+                    Gemm.gemm(sv[h], qv[2 * n + i], cv[i], false, false, 1.0, 0.0);
                 }
             }
             mergeHeads(ch, c, b, nTok, numHeads, headDim);

@@ -1,11 +1,11 @@
 package io.hgkd.models.vit;
 
 import io.hgkd.core.nn.Conv2d;
+import io.hgkd.core.nn.Gemm;
 import io.hgkd.core.nn.Module;
 import io.hgkd.core.nn.RowKernels;
 import io.hgkd.core.nn.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * timm's {@code PatchEmbed}: {@code proj = Conv2d(inChans, D, kernel=P, stride=P)}, then flatten and transpose to
@@ -102,7 +102,7 @@ public class PatchEmbed extends Module {
                     .assign(Tensors.contiguous(input).reshape('c', b, inChans, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5));
             INDArray wg = proj.weight().grad();
             INDArray w2 = wg.reshape('c', d, cols);
-            Nd4j.gemm(g, patchRows, w2, true, false, 1.0, 1.0);
+            Gemm.gemm(g, patchRows, w2, true, false, 1.0, 1.0);
         }
         if (proj.bias() != null && proj.bias().requiresGrad()) {
             RowKernels.addColumnSums(g, proj.bias().grad());

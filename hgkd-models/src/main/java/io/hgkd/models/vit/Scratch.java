@@ -1,5 +1,6 @@
 package io.hgkd.models.vit;
 
+import io.hgkd.core.nn.Gemm;
 import io.hgkd.core.nn.LayerNorm;
 import io.hgkd.core.nn.Linear;
 import io.hgkd.core.nn.RowKernels;
@@ -46,7 +47,7 @@ final class Scratch {
 
     /** {@code out = x W^T + b} for 2-D {@code x}. */
     static void linear(INDArray x2d, Linear lin, INDArray out) {
-        Nd4j.gemm(x2d, lin.weight().data(), out, false, true, 1.0, 0.0);
+        Gemm.gemm(x2d, lin.weight().data(), out, false, true, 1.0, 0.0);
         if (lin.bias() != null) {
             RowKernels.addRowVector(out, lin.bias().data());
         }

@@ -1,5 +1,6 @@
 package io.hgkd.train.distill;
 
+import io.hgkd.core.nn.Gemm;
 import io.hgkd.core.nn.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   rho(u, v) = sum (u - mean u)(v - mean v) / (|u - mean u| |v - mean v| + 1e-8)
  *   L = mean_b [1 - rho(a_s[b], a_t[b])]
  * </pre>
- * The gradient flows to S only (z_t and Q are constants). The products with Q are two {@code Nd4j.gemm} calls in
+ * The gradient flows to S only (z_t and Q are constants). The products with Q are two {@link Gemm#gemm} calls in
  * the queue's data type into reused arrays; the rest is double arithmetic on reused Java arrays, in parallel over the
  * samples. The loss does not update the queue: the step enqueues
  * z_t afterwards, so the current batch is never compared with itself (§5 q16). Not thread-safe.
@@ -111,7 +112,7 @@ public final class SimilarityLoss {
         System.arraycopy(ztHost, 0, z2, b * d, b * d);
         zArr = Host.write(z2, 1.0, zArr, new long[] {2L * b, d}, qt);
         aArr = reuse(aArr, qt, new long[] {2L * b, k});
-        Nd4j.gemm(zArr, q, aArr, false, true, 1.0, 0.0);
+        Gemm.gemm(zArr, q, aArr, false, true, 1.0, 0.0);
         double[] a = aHost = Host.read(aArr, aHost); // rows 0..B-1: a_s, rows B..2B-1: a_t
         double[] gA = gAHost = gAHost != null && gAHost.length == b * k ? gAHost : new double[b * k];
         double[] perSample = new double[b];
@@ -122,7 +123,7 @@ public final class SimilarityLoss {
         }
         gAArr = Host.write(gA, 1.0, gAArr, new long[] {b, k}, qt);
         gZArr = reuse(gZArr, qt, new long[] {b, d});
-        Nd4j.gemm(gAArr, q, gZArr, false, false, 1.0, 0.0);
+        Gemm.gemm(gAArr, q, gZArr, false, false, 1.0, 0.0);
         double[] gZ = gZHost = Host.read(gZArr, gZHost);
         double[] g = gHost = gHost != null && gHost.length == sv.length ? gHost : new double[sv.length];
         Host.parallel(b, bi -> {
