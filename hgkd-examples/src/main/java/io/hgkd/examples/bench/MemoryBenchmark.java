@@ -56,8 +56,9 @@ public final class MemoryBenchmark {
         DistillConfig loss = DistillConfig.defaults().withQueue(16, 0).withWeights(1, 1, 1);
         DistillJobConfig config = new DistillJobConfig(1, teacher, null, student, loss, 0.6, 0,
                 DataConfig.fashionMnistEmbedded(images, batch));
-        TrainerConfig trainer = new TrainerConfig(epochs, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2, 1, 0,
-                epochs, 1, 1000, 1, 1);
+        // one warmup epoch, none for a 1-epoch run (the warmup must end before the last epoch)
+        TrainerConfig trainer = new TrainerConfig(epochs, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2,
+                Math.min(1, epochs - 1), 0, epochs, 1, 1000, 1, 1);
         final int k = every;
         TrainingListener print = new TrainingListener() {
             private long t0 = System.nanoTime();

@@ -49,8 +49,11 @@ class SparkStudentGradCheckTest {
         MaskTokens tokens = new MaskTokens(new int[] {3}, new MersenneTwister(1));
         Conv2d proj = new Conv2d(3, 4, 3, 1, 1, true);
         Map<String, Parameter> params = new LinkedHashMap<>();
-        for (Map.Entry<String, Module> e : Map.<String, Module>of("norm", norm, "tokens", tokens, "proj", proj)
-                .entrySet()) {
+        Map<String, Module> modules = new LinkedHashMap<>();  // ordered, so the report lists the tensors stably
+        modules.put("norm", norm);
+        modules.put("tokens", tokens);
+        modules.put("proj", proj);
+        for (Map.Entry<String, Module> e : modules.entrySet()) {
             e.getValue().to(DataType.DOUBLE);
             randomize(e.getValue(), 2);
             e.getValue().namedParameters().forEach((k, p) -> params.put(e.getKey() + "." + k, p));

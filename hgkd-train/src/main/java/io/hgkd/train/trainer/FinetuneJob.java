@@ -126,14 +126,14 @@ public final class FinetuneJob implements TrainingJob {
     /** Top-1, top-5 (k clipped to the class count) and mean loss on the evaluation split, in eval mode. */
     @Override
     public Map<String, Double> evaluate() {
-        lastMetrics = Evaluator.evaluate(model, eval.epoch(0), config.data().classes());
+        lastMetrics = Evaluator.evaluate(model, eval.epoch(0), config.data().classes(), true);
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("top1", lastMetrics.top1());
         m.put("top5", lastMetrics.top5());
         m.put("eval_loss", lastMetrics.meanLoss());
         if (ema != null) {
             ema.copyTo(emaModel);
-            ClassificationMetrics e = Evaluator.evaluate(emaModel, eval.epoch(0), config.data().classes());
+            ClassificationMetrics e = Evaluator.evaluate(emaModel, eval.epoch(0), config.data().classes(), true);
             m.put("ema_top1", e.top1());
             m.put("ema_top5", e.top5());
         }

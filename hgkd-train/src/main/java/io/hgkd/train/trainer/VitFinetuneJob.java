@@ -114,7 +114,7 @@ public final class VitFinetuneJob implements TrainingJob {
     /** Top-1, top-5 (k clipped to the class count) and mean loss on the evaluation split, in eval mode. */
     @Override
     public Map<String, Double> evaluate() {
-        lastMetrics = Evaluator.evaluate(model, eval.epoch(0), config.data().classes());
+        lastMetrics = Evaluator.evaluate(model, eval.epoch(0), config.data().classes(), true);
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("top1", lastMetrics.top1());
         m.put("top5", lastMetrics.top5());

@@ -98,4 +98,25 @@ class ClassificationMetricsTest {
         assertEquals(byHand.top1(), m.top1());
         assertTrue(Double.isFinite(m.meanLoss()) && m.meanLoss() > 0);
     }
+
+    @Test
+    void evaluatorClosesTheImagesOnlyWhenAsked() {
+        ResNet model = new ResNet(ResNetConfig.resnet18().withBaseWidth(4).withNumClasses(4)
+                .withStem(ResNetConfig.Stem.SMALL));
+        Nd4j.getRandom().setSeed(6);
+        INDArray x1 = Nd4j.randn(DataType.FLOAT, 3, 3, 16, 16);
+        INDArray x2 = Nd4j.randn(DataType.FLOAT, 2, 3, 16, 16);
+        ClassificationMetrics kept = Evaluator.evaluate(model, List.of(
+                new Batch(x1, new int[] {0, 1, 2}, new int[] {0, 1, 2}, 0, 0),
+                new Batch(x2, new int[] {3, 3}, new int[] {3, 4}, 0, 1)), 4);
+        assertTrue(!x1.wasClosed() && !x2.wasClosed(), "the 3-argument form leaves the batches alone");
+        INDArray y1 = x1.dup();
+        INDArray y2 = x2.dup();
+        ClassificationMetrics closed = Evaluator.evaluate(model, List.of(
+                new Batch(y1, new int[] {0, 1, 2}, new int[] {0, 1, 2}, 0, 0),
+                new Batch(y2, new int[] {3, 3}, new int[] {3, 4}, 0, 1)), 4, true);
+        assertTrue(y1.wasClosed() && y2.wasClosed(), "closeImages closes every batch's images");
+        assertArrayEquals(kept.confusion(), closed.confusion());
+        assertEquals(kept.meanLoss(), closed.meanLoss(), 0.0);
+    }
 }
