@@ -2,7 +2,8 @@
 # The whole benchmark suite, hgkd vs PyTorch, in one command; writes docs/benchmarks.md:
 #
 #   bash tools/bench/run_bench.sh [--wait-idle] [--no-build] [--no-doc]
-#                                 [--step-warmup N] [--steps N] [--rounds R] [--rows "ROW ..."] [--op-warmup N] [--reps N]
+#                                 [--step-warmup N] [--steps N] [--rounds R] [--lockstep] [--rows "ROW ..."]
+#                                 [--op-warmup N] [--reps N]
 #
 # 1. tools/bench/run_step_bench.sh: the training-step rows, both sides of each row back to back (builds first
 #    unless --no-build; --wait-idle waits for an idle machine first),
@@ -23,10 +24,11 @@ while [ $# -gt 0 ]; do
     --step-warmup) STEP_ARGS+=(--warmup "$2"); CMD="$CMD $1 $2"; shift 2 ;;
     --steps) STEP_ARGS+=(--steps "$2"); CMD="$CMD $1 $2"; shift 2 ;;
     --rounds) STEP_ARGS+=(--rounds "$2"); CMD="$CMD $1 $2"; shift 2 ;;
+    --lockstep) STEP_ARGS+=(--lockstep); CMD="$CMD $1"; shift ;;
     --rows) STEP_ARGS+=(--rows "$2"); CMD="$CMD $1 \"$2\""; shift 2 ;;
     --op-warmup) OPS_ARGS+=(--warmup "$2"); CMD="$CMD $1 $2"; shift 2 ;;
     --reps) OPS_ARGS+=(--reps "$2"); CMD="$CMD $1 $2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -2,7 +2,7 @@
 # Training-step benchmark, hgkd vs PyTorch, every row on both sides back to back:
 #
 #   bash tools/bench/run_step_bench.sh [--warmup N] [--steps N] [--rounds R] [--rows "ROW ..."] [--wait-idle]
-#                                      [--no-build] [--no-doc]
+#                                      [--lockstep] [--no-build] [--no-doc]
 #
 # 0. with --wait-idle, waits (polling every 60 s, at most 20 min) until no other java/python3/mvn process runs,
 # 1. builds hgkd-examples and what it needs (mvn -B -q -DskipTests -pl hgkd-examples -am package; nothing is
@@ -16,6 +16,9 @@
 #    is written by tools/bench/run_bench.sh.
 # --rounds R runs every row R times, hgkd then PyTorch each time, so that a slow drift of the machine's speed hits
 # both sides (the table pools the rounds' steps and shows each round's ratio).
+# --lockstep runs the two sides of a row at once, step for step (tools/bench/lockstep.py: step i of one side, then
+# step i of the other, the order alternating): every pair of steps is timed seconds apart on the same machine, so the
+# table also gives the median of the per-step ratios. Both processes are alive together, so peak RSS is still per side.
 # Defaults: --warmup 2 --steps 8 --rounds 1, all rows. A row whose side fails is reported as failed; the others still run.
 set -euo pipefail
 T_START=$(date +%s)
@@ -29,6 +32,7 @@ ROWS="hgkd_r50_vitb hgkd_r18_vits finetune_r50 mae_vitb hgkd_fmnist mae_fmnist t
 BUILD=1
 DOC=1
 WAIT_IDLE=0
+LOCKSTEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --warmup) WARMUP="$2"; shift 2 ;;
@@ -38,7 +42,8 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --no-doc) DOC=0; shift ;;
     --wait-idle) WAIT_IDLE=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --lockstep) LOCKSTEP=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,7 +70,7 @@ fi
 others() {
   # stopped processes (state T, e.g. a training run paused with kill -STOP for the benchmark) use no CPU
   ps -eo pid=,stat=,pcpu=,args= | awk '$2 !~ /^T/ { $2 = ""; print }' | grep -E '[j]ava|[p]ython3|[m]vn' \
-    | grep -vE 'io\.hgkd\.examples\.bench\.(Ops|Step)Benchmark|tools/bench/(ops|step)_bench\.py|tools/bench/write_ops_table\.py|<defunct>' \
+    | grep -vE 'io\.hgkd\.examples\.bench\.(Ops|Step)Benchmark|tools/bench/(ops|step)_bench\.py|tools/bench/lockstep\.py|tools/bench/write_ops_table\.py|<defunct>' \
     || true
 }
 if [ "$WAIT_IDLE" = 1 ]; then
@@ -123,6 +128,21 @@ for ROW in $ROWS; do
     J="$OUT/step_${ROW}_hgkd$SUFFIX.json"
     P="$OUT/step_${ROW}_torch$SUFFIX.json"
     IN="$OUT/step_${ROW}_inputs.npz"
+    if [ "$LOCKSTEP" = 1 ]; then
+      echo ">> [$ROW] round $ROUND/$ROUNDS lockstep: hgkd ($MAIN) and PyTorch (tools/bench/step_bench.py), $THREADS" \
+           "threads, warmup $WARMUP, steps $STEPS; logs in $OUT/step_${ROW}_{hgkd,torch}$SUFFIX.log" >&2
+      set +e
+      LS=$("$PY" tools/bench/lockstep.py --total $((WARMUP + STEPS)) \
+        --logs "$OUT/step_${ROW}_hgkd$SUFFIX.log" "$OUT/step_${ROW}_torch$SUFFIX.log" \
+        -- env "${JAVA_ENV[@]}" java "${NATIVE_JAVA_OPTS[@]}" -Dorg.slf4j.simpleLogger.log.org.nd4j=warn -cp "$CP" "$MAIN" \
+           --row "$ROW" --warmup "$WARMUP" --steps "$STEPS" --out "$J" --inputs "$IN" --lockstep \
+        -- env OMP_NUM_THREADS="$THREADS" "$PY" tools/bench/step_bench.py --row "$ROW" --threads "$THREADS" \
+           --warmup "$WARMUP" --steps "$STEPS" --inputs "$IN" --out "$P" --lockstep)
+      set -e
+      read -r SEC_H SEC_T RC_H RC_T <<< "${LS:-0 0 -1 -1}"
+      RESULTS+=("$ROW hgkd $SEC_H $RC_H $J" "$ROW pytorch $SEC_T $RC_T $P")
+      continue
+    fi
     echo ">> [$ROW] round $ROUND/$ROUNDS hgkd: $MAIN, $THREADS threads, warmup $WARMUP, steps $STEPS" >&2
     T0=$(date +%s.%N)
     set +e
@@ -158,6 +178,7 @@ CMD="${BENCH_COMMAND:-bash tools/bench/run_step_bench.sh}"
 if [ -z "${BENCH_COMMAND:-}" ] && { [ "$WARMUP" != 2 ] || [ "$STEPS" != 8 ] || [ "$ROUNDS" != 1 ]; }; then
   CMD="$CMD --warmup $WARMUP --steps $STEPS --rounds $ROUNDS"
 fi
+[ "$LOCKSTEP" = 1 ] && [ -z "${BENCH_COMMAND:-}" ] && CMD="$CMD --lockstep"
 TOTAL_S=$(( $(date +%s) - T_START ))
 RUNS_S=$(awk "BEGIN { printf \"%.1f\", $T_RUNS1 - $T_RUNS0 }")
 printf '%s\n' "${RESULTS[@]}" | "$PY" -c '
@@ -168,10 +189,10 @@ for line in sys.stdin:
     rows.append(dict(row=row, side=side, seconds=float(secs), exit=int(rc), json=path))
 meta = dict(command=sys.argv[1], warmup=int(sys.argv[2]), steps=int(sys.argv[3]), threads=int(sys.argv[4]),
             jemalloc=sys.argv[5], runs_seconds=float(sys.argv[6]), total_seconds=float(sys.argv[7]),
-            others_seen=[l for l in sys.argv[8].splitlines() if l.strip()], runs=rows)
+            others_seen=[l for l in sys.argv[8].splitlines() if l.strip()], lockstep=sys.argv[10] == "1", runs=rows)
 json.dump(meta, open(sys.argv[9], "w"), indent=1)
 ' "$CMD" "$WARMUP" "$STEPS" "$THREADS" "$([ -n "$NATIVE_JEMALLOC" ] && echo yes || echo no)" "$RUNS_S" "$TOTAL_S" "$SEEN" \
-  "$OUT/steps_meta.json"
+  "$OUT/steps_meta.json" "$LOCKSTEP"
 echo ">> wrote $OUT/steps_meta.json" >&2
 if [ "$DOC" = 1 ]; then
   "$PY" tools/bench/write_ops_table.py --steps-meta "$OUT/steps_meta.json" --out "$OUT/benchmarks_steps.md" >/dev/null

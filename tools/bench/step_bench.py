@@ -275,6 +275,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--inputs", help=".npz written by StepBenchmark --inputs (images, labels, masks, noise)")
     ap.add_argument("--out", help="also write the JSON here")
+    ap.add_argument("--lockstep", action="store_true",
+                    help="wait for a line on stdin before each step, then print 'SYNC done' (tools/bench/lockstep.py)")
     args = ap.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         ap.error("need --steps >= 1 and --warmup >= 0")
@@ -304,9 +306,13 @@ def main(argv=None):
 
     times, losses = [], []
     rss_warm = float("nan")
+    if args.lockstep:
+        print("SYNC ready", flush=True)
     for i in range(total):
         if i == args.warmup:
             rss_warm = proc_status_mb("VmRSS")
+        if args.lockstep and not sys.stdin.readline():
+            raise SystemExit("--lockstep: the coordinator closed standard input before step %d" % i)
         t = time.perf_counter()
         loss = step(i)
         ms = (time.perf_counter() - t) * 1e3
@@ -315,8 +321,11 @@ def main(argv=None):
         losses.append(loss)
         print("%s step %d%s: %.1f ms, loss %.6g" % (args.row, i, " (warmup)" if i < args.warmup else "", ms, loss),
               file=sys.stderr)
+        if args.lockstep:
+            print("SYNC done %d %.3f" % (i, ms), flush=True)
 
     out = dict(row=args.row, side="pytorch", batch=batch, warmup=args.warmup, steps=args.steps, times_ms=times,
+               lockstep=args.lockstep,
                loss_first=losses[0], loss_last=losses[-1], trainable_params=params, build_seconds=round(build_s, 1),
                rss_after_warmup_mb=rss_warm, rss_end_mb=proc_status_mb("VmRSS"),
                peak_rss_mb=proc_status_mb("VmHWM"), inputs=args.inputs if shared else None,

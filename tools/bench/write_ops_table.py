@@ -308,6 +308,7 @@ def steps_section(meta_path, w):
         merged["rss_end_mb"] = rs[-1][1]["rss_end_mb"]
         res[key] = (rs[-1][0], merged, [step_stats(r)["median"] for _, r in rs])
     n_rounds = max(len(rs) for rs in rounds.values()) if rounds else 1
+    lockstep = meta.get("lockstep", False)
     first = lambda side: next((r for (row, sd), (_, r, _m) in res.items() if sd == side and r), {})
     jv, tv = first("hgkd"), first("pytorch")
     env = jv.get("env", {})
@@ -338,10 +339,17 @@ def steps_section(meta_path, w):
     jem = "yes" if env.get("jemalloc") else "no"
     w("| jemalloc (hgkd side) | %s%s |" % (jem, " (`LD_PRELOAD` libjemalloc.so.2, `MALLOC_CONF=%s`)"
                                          % env.get("env_MALLOC_CONF") if jem == "yes" else ""))
-    w("| repetitions | per row and side: %swarmup %d + %d timed steps in a process of its own (so the peak RSS is "
-      "the row's)%s; hgkd collects garbage every %s steps as the trainer does |"
-      % ("%d rounds, alternating hgkd and PyTorch, each " % n_rounds if n_rounds > 1 else "", meta["warmup"],
-         meta["steps"], "; the medians pool the rounds' steps" if n_rounds > 1 else "", jv.get("gc_every", "?")))
+    if lockstep:
+        w("| repetitions | per row: %swarmup %d + %d timed steps per side, the two sides in lockstep (step i of one, "
+          "then step i of the other, the order alternating; each side in a process of its own, so the peak RSS is "
+          "the row's)%s; hgkd collects garbage every %s steps as the trainer does |"
+          % ("%d rounds of " % n_rounds if n_rounds > 1 else "", meta["warmup"], meta["steps"],
+             "; the medians pool the rounds' steps" if n_rounds > 1 else "", jv.get("gc_every", "?")))
+    else:
+        w("| repetitions | per row and side: %swarmup %d + %d timed steps in a process of its own (so the peak RSS is "
+          "the row's)%s; hgkd collects garbage every %s steps as the trainer does |"
+          % ("%d rounds, alternating hgkd and PyTorch, each " % n_rounds if n_rounds > 1 else "", meta["warmup"],
+             meta["steps"], "; the medians pool the rounds' steps" if n_rounds > 1 else "", jv.get("gc_every", "?")))
     w("| wall time | hgkd runs %.0f s, PyTorch runs %.0f s (model building included), whole command %.0f s |"
       % (side_s["hgkd"], side_s["pytorch"], meta["total_seconds"]))
     w("| other processes during the timed runs | %s |" % others_line(meta.get("others_seen", [])))
@@ -349,9 +357,11 @@ def steps_section(meta_path, w):
     w("")
     per_round = n_rounds > 1
     w("| row | batch | hgkd median ms (min–max) | PyTorch median ms (min–max) | ratio hgkd/PyTorch "
+      + ("| paired ratio: median (IQR) " if lockstep else "")
       + ("| ratio per round " if per_round else "")
       + "| hgkd images/s | PyTorch images/s | hgkd peak RSS MiB | PyTorch peak RSS MiB |")
-    w("|---|---:|---:|---:|---:|" + ("---:|" if per_round else "") + "---:|---:|---:|---:|")
+    w("|---|---:|---:|---:|---:|" + ("---:|" if lockstep else "") + ("---:|" if per_round else "")
+      + "---:|---:|---:|---:|")
     rows = [r for r in STEP_ROWS if any(k[0] == r for k in res)]
     rows += sorted({k[0] for k in res} - set(rows))
     notes = []
@@ -382,12 +392,18 @@ def steps_section(meta_path, w):
             return "%.0f" % c[0]["peak_rss_mb"] if c else "–"
 
         ratio = "%.2f" % (j[1]["median"] / t[1]["median"]) if j and t else "n/a"
+        pr = ""
+        if lockstep:
+            # the pooled steps of both sides are in the same order (round by round, step by step): pair them
+            tj, tt = (j[0]["times_ms"], t[0]["times_ms"]) if j and t else ([], [])
+            q = sorted(a / b for a, b in zip(tj, tt)) if len(tj) == len(tt) else []
+            pr = "| %.2f (%.2f–%.2f) " % (quantile(q, 0.5), quantile(q, 0.25), quantile(q, 0.75)) if q else "| n/a "
         rr = ""
         if per_round:
             mj, mt = res[(row, "hgkd")][2] if j else [], res[(row, "pytorch")][2] if t else []
             rr = "| %s " % (", ".join("%.2f" % (a / b) for a, b in zip(mj, mt)) or "n/a")
-        w("| %s | %s | %s | %s | %s %s| %s | %s | %s | %s |" % (STEP_ROWS.get(row, row), batch, cell(j), cell(t), ratio,
-                                                              rr, ips(j), ips(t), rss(j), rss(t)))
+        w("| %s | %s | %s | %s | %s %s%s| %s | %s | %s | %s |" % (STEP_ROWS.get(row, row), batch, cell(j), cell(t), ratio,
+                                                                pr, rr, ips(j), ips(t), rss(j), rss(t)))
         if j and t and j[0]["trainable_params"] != t[0]["trainable_params"]:
             notes.append("%s: the trainable parameter counts differ (hgkd %d, PyTorch %d)"
                          % (row, j[0]["trainable_params"], t[0]["trainable_params"]))
@@ -443,6 +459,13 @@ def steps_section(meta_path, w):
       "other process running. `--rounds R` runs each row R times, alternating the sides, so that such "
       "drifts hit both sides; the ratio per round shows how far a single run can be trusted. Compare the min–max "
       "ranges before reading anything into a ratio near 1." % nproc())
+    if lockstep:
+        w("")
+        w("This run used `--lockstep`: the two sides of a row ran at once, taking turns step by step "
+          "(`tools/bench/lockstep.py`), so each hgkd step has a PyTorch step timed seconds before or after it on the "
+          "same machine. The paired ratio is the median (and interquartile range) of those per-step ratios: the "
+          "number to read when the machine's speed drifts within a run. On 2026-11-27 it did: the same row's "
+          "median moved by up to 30% between rounds a few minutes apart.")
     w("")
 
 

@@ -29,8 +29,10 @@ import io.hgkd.train.trainer.DistillJobConfig;
 import io.hgkd.train.trainer.MaePretrainJobConfig;
 import io.hgkd.train.trainer.Trainer;
 import io.hgkd.train.trainer.TrainerConfig;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +54,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <pre>
  *   StepBenchmark --row NAME [--warmup 2] [--steps 8] [--out FILE.json] [--inputs FILE.npz] [--gc-every 25]
+ *                 [--lockstep]
  *   StepBenchmark --list
  * </pre>
  *
@@ -93,6 +96,7 @@ public final class StepBenchmark {
         int gcEvery = 25;
         String out = null;
         String inputs = null;
+        boolean lockstep = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--row" -> row = need(args, ++i);
@@ -101,13 +105,14 @@ public final class StepBenchmark {
                 case "--gc-every" -> gcEvery = Integer.parseInt(need(args, ++i));
                 case "--out" -> out = need(args, ++i);
                 case "--inputs" -> inputs = need(args, ++i);
+                case "--lockstep" -> lockstep = true;
                 case "--list" -> {
                     ROWS.forEach(System.out::println);
                     return;
                 }
                 case "-h", "--help" -> {
                     System.err.println("usage: StepBenchmark --row NAME [--warmup N] [--steps N] [--gc-every N]"
-                            + " [--out FILE.json] [--inputs FILE.npz] | --list\nrows: " + ROWS
+                            + " [--out FILE.json] [--inputs FILE.npz] [--lockstep] | --list\nrows: " + ROWS
                             + "\nthreads: set OMP_NUM_THREADS before starting the JVM");
                     return;
                 }
@@ -132,6 +137,15 @@ public final class StepBenchmark {
             Npz.write(Path.of(inputs), bench.inputs());
         }
 
+        // --lockstep: a coordinator (tools/bench/lockstep.py) alternates the steps of this process and of the PyTorch
+        // twin, so that both sides see the same machine speed; it sends a line before each step and reads
+        // "SYNC done" after it
+        BufferedReader sync = lockstep
+                ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)) : null;
+        if (lockstep) {
+            System.out.println("SYNC ready");
+            System.out.flush();
+        }
         double[] times = new double[steps];
         double firstLoss = Double.NaN;
         double lastLoss = Double.NaN;
@@ -139,6 +153,9 @@ public final class StepBenchmark {
         for (int i = 0; i < total; i++) {
             if (i == warmup) {
                 rssAfterWarmup = procStatusMb("VmRSS");
+            }
+            if (sync != null && sync.readLine() == null) {
+                throw new IOException("--lockstep: the coordinator closed standard input before step " + i);
             }
             long s = System.nanoTime();
             double loss = bench.step().applyAsDouble(i);
@@ -155,6 +172,10 @@ public final class StepBenchmark {
             lastLoss = loss;
             System.err.printf(Locale.ROOT, "%s step %d%s: %.1f ms, loss %.6g%n", row, i, i < warmup ? " (warmup)" : "",
                     ms, loss);
+            if (sync != null) {
+                System.out.printf(Locale.ROOT, "SYNC done %d %.3f%n", i, ms);
+                System.out.flush();
+            }
         }
 
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -165,6 +186,7 @@ public final class StepBenchmark {
         doc.put("warmup", warmup);
         doc.put("steps", steps);
         doc.put("gc_every", gcEvery);
+        doc.put("lockstep", lockstep);
         doc.put("times_ms", Arrays.stream(times).map(v -> Math.round(v * 1000.0) / 1000.0).boxed().toList());
         doc.put("loss_first", firstLoss);
         doc.put("loss_last", lastLoss);
