@@ -132,9 +132,11 @@ def main(argv=None):
     w("`mvn -B -q -DskipTests -pl hgkd-examples -am package` unless given `--no-build`, and needs Debian's `/usr/bin/python3`")
     w("with `python3-torch`, `python3-torchvision` and `libopenblas0-openmp`; raw JSON and logs go to `target/bench/`):")
     w("")
-    w("- `bash tools/bench/run_bench.sh [--wait-idle]`: everything below in one run, then writes this file.")
-    w("- `bash tools/bench/run_step_bench.sh [--warmup 2] [--steps 8] [--rows \"ROW ...\"]`: the training-step rows "
-      "alone (each row and side in its own process, hgkd then PyTorch); writes `target/bench/benchmarks_steps.md`.")
+    w("- `bash tools/bench/run_bench.sh [--wait-idle] [--lockstep]`: everything below in one run, then writes this "
+      "file (the step options below pass through as `--step-warmup`, `--steps`, `--rounds`, `--lockstep`, `--rows`).")
+    w("- `bash tools/bench/run_step_bench.sh [--warmup 2] [--steps 8] [--rounds 1] [--lockstep] [--rows \"ROW ...\"]`: "
+      "the training-step rows alone (each row and side in its own process: hgkd then PyTorch, or with `--lockstep` "
+      "both at once, taking turns step by step); writes `target/bench/benchmarks_steps.md`.")
     w("- `bash tools/bench/run_ops_bench.sh [--warmup 3] [--reps 10]`: the single-op rows alone; writes this file "
       "with the ops table only.")
     w("")
