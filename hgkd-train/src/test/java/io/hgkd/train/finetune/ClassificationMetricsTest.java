@@ -76,17 +76,26 @@ class ClassificationMetricsTest {
         assertThrows(IllegalArgumentException.class, () -> m.topK(6));
     }
 
+    /** A 4-class ResNet-18 small enough for 16 px images. */
+    private static ResNet tinyResNet() {
+        return new ResNet(ResNetConfig.resnet18().withBaseWidth(4).withNumClasses(4)
+                .withStem(ResNetConfig.Stem.SMALL));
+    }
+
+    /** Two labelled batches over {@code x1} (3 images, labels 0-2) and {@code x2} (2 images, label 3). */
+    private static List<Batch> twoBatches(INDArray x1, INDArray x2) {
+        return List.of(new Batch(x1, new int[] {0, 1, 2}, new int[] {0, 1, 2}, 0, 0),
+                new Batch(x2, new int[] {3, 3}, new int[] {3, 4}, 0, 1));
+    }
+
     @Test
     void evaluatorRunsInEvalModeAndRestoresTheMode() {
-        ResNet model = new ResNet(ResNetConfig.resnet18().withBaseWidth(4).withNumClasses(4)
-                .withStem(ResNetConfig.Stem.SMALL));
+        ResNet model = tinyResNet();
         Nd4j.getRandom().setSeed(5);
         INDArray x1 = Nd4j.randn(DataType.FLOAT, 3, 3, 16, 16);
         INDArray x2 = Nd4j.randn(DataType.FLOAT, 2, 3, 16, 16);
-        List<Batch> batches = List.of(new Batch(x1, new int[] {0, 1, 2}, new int[] {0, 1, 2}, 0, 0),
-                new Batch(x2, new int[] {3, 3}, new int[] {3, 4}, 0, 1));
         assertTrue(model.isTraining());
-        ClassificationMetrics m = Evaluator.evaluate(model, batches, 4);
+        ClassificationMetrics m = Evaluator.evaluate(model, twoBatches(x1, x2), 4);
         assertTrue(model.isTraining(), "mode restored");
         assertEquals(5, m.count());
         // the same numbers by hand, in eval mode
@@ -101,20 +110,15 @@ class ClassificationMetricsTest {
 
     @Test
     void evaluatorClosesTheImagesOnlyWhenAsked() {
-        ResNet model = new ResNet(ResNetConfig.resnet18().withBaseWidth(4).withNumClasses(4)
-                .withStem(ResNetConfig.Stem.SMALL));
+        ResNet model = tinyResNet();
         Nd4j.getRandom().setSeed(6);
         INDArray x1 = Nd4j.randn(DataType.FLOAT, 3, 3, 16, 16);
         INDArray x2 = Nd4j.randn(DataType.FLOAT, 2, 3, 16, 16);
-        ClassificationMetrics kept = Evaluator.evaluate(model, List.of(
-                new Batch(x1, new int[] {0, 1, 2}, new int[] {0, 1, 2}, 0, 0),
-                new Batch(x2, new int[] {3, 3}, new int[] {3, 4}, 0, 1)), 4);
+        ClassificationMetrics kept = Evaluator.evaluate(model, twoBatches(x1, x2), 4);
         assertTrue(!x1.wasClosed() && !x2.wasClosed(), "the 3-argument form leaves the batches alone");
         INDArray y1 = x1.dup();
         INDArray y2 = x2.dup();
-        ClassificationMetrics closed = Evaluator.evaluate(model, List.of(
-                new Batch(y1, new int[] {0, 1, 2}, new int[] {0, 1, 2}, 0, 0),
-                new Batch(y2, new int[] {3, 3}, new int[] {3, 4}, 0, 1)), 4, true);
+        ClassificationMetrics closed = Evaluator.evaluate(model, twoBatches(y1, y2), 4, true);
         assertTrue(y1.wasClosed() && y2.wasClosed(), "closeImages closes every batch's images");
         assertArrayEquals(kept.confusion(), closed.confusion());
         assertEquals(kept.meanLoss(), closed.meanLoss(), 0.0);
