@@ -31,7 +31,7 @@ def split_commands(rest):
     return a, b
 
 
-def wait_for(proc, prefix, name):
+def wait_for(proc, prefix):
     """Reads proc's stdout until a line starting with prefix; returns it, or None at end of output."""
     while True:
         line = proc.stdout.readline()
@@ -56,7 +56,7 @@ def main():
             p = subprocess.Popen(cmds[k], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logs[k], text=True,
                                  bufsize=1)
             procs.append(p)
-            if wait_for(p, "SYNC ready", k) is None:
+            if wait_for(p, "SYNC ready") is None:
                 print("lockstep.py: %s ended before it was ready (see %s)" % (cmds[k][0], args.logs[k]),
                       file=sys.stderr)
                 return finish(procs, busy, 3)
@@ -66,7 +66,7 @@ def main():
                 t0 = time.perf_counter()
                 procs[k].stdin.write("go\n")
                 procs[k].stdin.flush()
-                if wait_for(procs[k], "SYNC done", k) is None:
+                if wait_for(procs[k], "SYNC done") is None:
                     print("lockstep.py: side %d ended at step %d (see %s)" % (k, i, args.logs[k]), file=sys.stderr)
                     return finish(procs, busy, 3)
                 busy[k] += time.perf_counter() - t0

@@ -59,27 +59,10 @@ if ! dpkg-query -W -f='${Status}' libopenblas0-openmp 2>/dev/null | grep -q '^in
   exit 1
 fi
 
-# --- other CPU-heavy processes distort the numbers
-# Lists java/python3/mvn processes that are not this benchmark's own (pid, %cpu, command).
-others() {
-  # stopped processes (state T, e.g. a training run paused with kill -STOP for the benchmark) use no CPU
-  ps -eo pid=,stat=,pcpu=,args= | awk '$2 !~ /^T/ { $2 = ""; print }' | grep -E '[j]ava|[p]ython3|[m]vn' \
-    | grep -vE 'io\.hgkd\.examples\.bench\.OpsBenchmark|tools/bench/ops_bench\.py|tools/bench/write_ops_table\.py|tee .*target/bench/ops_|<defunct>' \
-    || true
-}
-if [ "$WAIT_IDLE" = 1 ]; then
-  for i in $(seq 1 21); do
-    BUSY=$(others)
-    [ -z "$BUSY" ] && break
-    if [ "$i" = 21 ]; then
-      echo "WARNING: still busy after 20 min; running anyway" >&2
-      break
-    fi
-    echo ">> waiting for other java/python3/mvn processes to finish (try $i/20, next in 60 s):" >&2
-    echo "$BUSY" | cut -c1-160 >&2
-    sleep 60
-  done
-fi
+# --- other CPU-heavy processes distort the numbers (tools/bench/busy.sh)
+OWN='io\.hgkd\.examples\.bench\.OpsBenchmark|tools/bench/ops_bench\.py|tools/bench/write_ops_table\.py|tee .*target/bench/ops_'
+source "$REPO/tools/bench/busy.sh"
+[ "$WAIT_IDLE" = 1 ] && wait_idle
 BUSY=$(others)
 if [ -n "$BUSY" ]; then
   echo "WARNING: other java/python3/mvn processes are running; the numbers may be distorted:" >&2
@@ -100,10 +83,7 @@ fi
 CP="$REPO/hgkd-examples/target/classes:$(cat "$CP_FILE")"
 
 # --- sample other processes during the timed runs
-: > "$OUT/others.log"
-( while :; do others | sed "s/^/$(date +%T) /" >> "$OUT/others.log"; sleep 2; done ) &
-SAMPLER=$!
-trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
+start_sampler "$OUT/others.log"
 
 # --- Java (hgkd) side
 # Both sides wait passively in OpenMP, as bin/hgkd does (spin-waiting collapses under any other load).

@@ -66,26 +66,10 @@ if ! dpkg-query -W -f='${Status}' libopenblas0-openmp 2>/dev/null | grep -q '^in
   exit 1
 fi
 
-# --- other CPU-heavy processes distort the numbers: java/python3/mvn processes that are not this benchmark's own
-others() {
-  # stopped processes (state T, e.g. a training run paused with kill -STOP for the benchmark) use no CPU
-  ps -eo pid=,stat=,pcpu=,args= | awk '$2 !~ /^T/ { $2 = ""; print }' | grep -E '[j]ava|[p]ython3|[m]vn' \
-    | grep -vE 'io\.hgkd\.examples\.bench\.(Ops|Step)Benchmark|tools/bench/(ops|step)_bench\.py|tools/bench/lockstep\.py|tools/bench/write_ops_table\.py|<defunct>' \
-    || true
-}
-if [ "$WAIT_IDLE" = 1 ]; then
-  for i in $(seq 1 21); do
-    BUSY=$(others)
-    [ -z "$BUSY" ] && break
-    if [ "$i" = 21 ]; then
-      echo "WARNING: still busy after 20 min; running anyway" >&2
-      break
-    fi
-    echo ">> waiting for other java/python3/mvn processes to finish (try $i/20, next in 60 s):" >&2
-    echo "$BUSY" | cut -c1-160 >&2
-    sleep 60
-  done
-fi
+# --- other CPU-heavy processes distort the numbers (tools/bench/busy.sh)
+OWN='io\.hgkd\.examples\.bench\.(Ops|Step)Benchmark|tools/bench/(ops|step)_bench\.py|tools/bench/lockstep\.py|tools/bench/write_ops_table\.py'
+source "$REPO/tools/bench/busy.sh"
+[ "$WAIT_IDLE" = 1 ] && wait_idle
 
 # --- build (reactor package: the classpath points at this checkout's module jars, not at ~/.m2 snapshots)
 if [ "$BUILD" = 1 ]; then
@@ -113,10 +97,7 @@ else
 fi
 
 # --- sample other processes during the timed runs
-: > "$OUT/steps_others.log"
-( while :; do others | sed "s/^/$(date +%T) /" >> "$OUT/steps_others.log"; sleep 2; done ) &
-SAMPLER=$!
-trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
+start_sampler "$OUT/steps_others.log"
 
 RESULTS=()   # "row side seconds exit json"
 T_RUNS0=$(date +%s.%N)
