@@ -53,6 +53,17 @@ class GradCheckTest {
     }
 
     @Test
+    void stridedConv2d1x1OnSubsampledInput() {
+        for (Conv2dPaths.Path path : new Conv2dPaths.Path[] {Conv2dPaths.Path.PER_IMAGE_GEMM,
+                Conv2dPaths.Path.BATCHED_GEMM}) {
+            Conv2dPaths.on(path, () -> {
+                check(new Conv2d(3, 4, 1, 2, 0, true), randn(12, 2, 3, 5, 4));
+                check(new Conv2d(4, 3, 1, 3, 0, false), randn(13, 2, 4, 7, 6));
+            });
+        }
+    }
+
+    @Test
     void conv2d1x1AsBatchedGemm() {
         Conv2dPaths.on(Conv2dPaths.Path.BATCHED_GEMM, () -> {
             check(new Conv2d(3, 4, 1, 1, 0, true), randn(10, 2, 3, 5, 4));
