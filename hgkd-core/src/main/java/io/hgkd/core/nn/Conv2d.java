@@ -291,7 +291,8 @@ public class Conv2d extends Module {
         if (weight().requiresGrad()) {
             INDArray xp = scratch(0, t, inChannels, cols);
             swapBatchAndChannels(input, xp, batch, inChannels, plane);
-            Gemm.gemm(gp, xp, weight().grad().reshape(outChannels, inChannels), false, true, 1.0, 1.0);
+            double beta = weight().gradBeta();
+            Gemm.gemm(gp, xp, weight().grad().reshape(outChannels, inChannels), false, true, 1.0, beta);
         }
         if (hasBias && bias().requiresGrad()) {
             Gemm.gemm(gp, onesRow(cols), bias().grad().reshape(outChannels, 1), false, true, 1.0, 1.0);
@@ -431,13 +432,15 @@ public class Conv2d extends Module {
         long plane = input.size(2) * input.size(3);
         gradInput = Tensors.reuse(gradInput, input.dataType(), input.shape());
         INDArray w2 = weight().data().reshape(outChannels, inChannels);
+        double beta = weight().requiresGrad() ? weight().gradBeta() : 1.0;
         INDArray gw = weight().requiresGrad() ? weight().grad().reshape(outChannels, inChannels) : null;
         INDArray gb = hasBias && bias().requiresGrad() ? bias().grad().reshape(outChannels, 1) : null;
         for (long n = 0; n < batch; n++) {
             INDArray gn = g.slice(n).reshape(outChannels, plane);
             Gemm.gemm(w2, gn, gradInput.slice(n).reshape(inChannels, plane), true, false, 1.0, 0.0);
             if (gw != null) {
-                Gemm.gemm(gn, input.slice(n).reshape(inChannels, plane), gw, false, true, 1.0, 1.0);
+                // the first image overwrites a gradient that is zero since zeroGrad, the others add
+                Gemm.gemm(gn, input.slice(n).reshape(inChannels, plane), gw, false, true, 1.0, n == 0 ? beta : 1.0);
             }
             if (gb != null) {
                 Gemm.gemm(gn, onesRow(plane), gb, false, true, 1.0, 1.0);

@@ -83,7 +83,8 @@ public class Linear extends Module {
         long rows = input2d.size(0);
         INDArray g = Tensors.contiguous(gradOutput).reshape('c', rows, outFeatures);
         if (weight().requiresGrad()) {
-            Gemm.gemm(g, input2d, weight().grad(), true, false, 1.0, 1.0);
+            double beta = weight().gradBeta();
+            Gemm.gemm(g, input2d, weight().grad(), true, false, 1.0, beta);
         }
         if (hasBias && bias().requiresGrad()) {
             RowKernels.addColumnSums(g, bias().grad());

@@ -14,6 +14,12 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Parameter {
     private INDArray data;
     private INDArray grad;
+    /**
+     * True after {@link #zeroGrad()} until the gradient is next touched: the buffer then holds stale values that
+     * count as 0. Zeroing is deferred so that the first write of a step can overwrite instead of adding, saving a
+     * pass over every gradient per step (the zero fill) and a read in the first accumulation.
+     */
+    private boolean gradIsZero;
     private final boolean noWeightDecay;
     private boolean requiresGrad = true;
 
@@ -35,8 +41,27 @@ public final class Parameter {
     public INDArray grad() {
         if (grad == null || grad.dataType() != data.dataType()) {
             grad = Nd4j.zeros(data.dataType(), data.shape());
+            gradIsZero = false;
+        } else if (gradIsZero) {
+            grad.assign(0);
+            gradIsZero = false;
         }
         return grad;
+    }
+
+    /**
+     * For a kernel about to add into {@link #grad()} in place with a factor on its current value (GEMM's beta):
+     * that factor, 0 when the gradient is zero since {@link #zeroGrad()} (the buffer is then not cleared and must not
+     * be read, so the kernel has to write every element), else 1. Either way the gradient counts as written from now
+     * on; call this right before the write.
+     */
+    public double gradBeta() {
+        if (grad != null && gradIsZero && grad.dataType() == data.dataType()) {
+            gradIsZero = false;
+            return 0.0;
+        }
+        grad();
+        return 1.0;
     }
 
     /** True when a gradient has been allocated (at least one backward pass reached this parameter). */
@@ -47,14 +72,18 @@ public final class Parameter {
     /** Adds {@code g} to the gradient (no-op when the parameter is frozen). */
     public void accumulate(INDArray g) {
         if (requiresGrad) {
-            grad().addi(g);
+            if (gradBeta() == 0.0) {
+                grad.assign(g);
+            } else {
+                grad.addi(g);
+            }
         }
     }
 
-    /** Sets the gradient to zero, keeping its buffer. */
+    /** Sets the gradient to zero, keeping its buffer (the clearing is deferred to its next use). */
     public void zeroGrad() {
         if (grad != null) {
-            grad.assign(0);
+            gradIsZero = true;
         }
     }
 

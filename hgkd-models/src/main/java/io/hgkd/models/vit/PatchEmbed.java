@@ -100,9 +100,9 @@ public class PatchEmbed extends Module {
             patchRows = Tensors.reuse(patchRows, input.dataType(), b * n, cols);
             patchRows.reshape('c', b, gh, gw, inChans, p, p)
                     .assign(Tensors.contiguous(input).reshape('c', b, inChans, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5));
-            INDArray wg = proj.weight().grad();
-            INDArray w2 = wg.reshape('c', d, cols);
-            Gemm.gemm(g, patchRows, w2, true, false, 1.0, 1.0);
+            double beta = proj.weight().gradBeta();
+            INDArray w2 = proj.weight().grad().reshape('c', d, cols);
+            Gemm.gemm(g, patchRows, w2, true, false, 1.0, beta);
         }
         if (proj.bias() != null && proj.bias().requiresGrad()) {
             RowKernels.addColumnSums(g, proj.bias().grad());
