@@ -8,14 +8,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * Layer normalisation over the last dimension, as {@code torch.nn.LayerNorm(dim, eps)} with biased variance.
  * The default eps is 1e-6, as timm and MAE use (PyTorch's own default is 1e-5). Without affine parameters it is the
  * per-token target normalisation of H-GKD. Full-size arrays are reused across calls of the same shape; both directions
- * are one fused pass per row ({@link RowKernels}).
+ * are one fused pass per row ({@link RowKernels}). The input is kept (not copied) for the backward pass, which
+ * recomputes the normalised rows from it, as {@link Conv2d} and {@link BatchNorm2d} keep theirs: do not modify it in
+ * between.
  */
 public class LayerNorm extends Module {
     private final int dim;
     private final double eps;
     private final boolean affine;
 
-    private INDArray xhat;
+    private INDArray input;
+    private double[] mean;
     private double[] rstd;
     private long[] inShape;
     private INDArray output;
@@ -56,25 +59,25 @@ public class LayerNorm extends Module {
         DataType dt = x.dataType();
         inShape = x.shape();
         int rows = Math.toIntExact(x.length() / dim);
-        INDArray x2 = Tensors.contiguous(x).reshape('c', rows, dim);
-        xhat = Tensors.reuse(xhat, dt, rows, dim);
+        input = Tensors.contiguous(x).reshape('c', rows, dim);
         output = Tensors.reuse(output, dt, rows, dim);
         if (rstd == null || rstd.length != rows) {
+            mean = new double[rows];
             rstd = new double[rows];
         }
-        RowKernels.layerNormForward(x2, affine ? weight().data() : null, affine ? bias().data() : null, eps, output,
-                xhat, rstd);
+        RowKernels.layerNormForward(input, affine ? weight().data() : null, affine ? bias().data() : null, eps, output,
+                mean, rstd);
         return output.reshape(inShape);
     }
 
     @Override
     public INDArray backward(INDArray gradOutput) {
-        long rows = xhat.size(0);
+        long rows = input.size(0);
         INDArray g = Tensors.contiguous(gradOutput).reshape('c', rows, dim);
-        gradInput = Tensors.reuse(gradInput, xhat.dataType(), rows, dim);
+        gradInput = Tensors.reuse(gradInput, input.dataType(), rows, dim);
         INDArray wGrad = affine && weight().requiresGrad() ? weight().grad() : null;
         INDArray bGrad = affine && bias().requiresGrad() ? bias().grad() : null;
-        RowKernels.layerNormBackward(g.castTo(xhat.dataType()), xhat, rstd, affine ? weight().data() : null,
+        RowKernels.layerNormBackward(g.castTo(input.dataType()), input, mean, rstd, affine ? weight().data() : null,
                 gradInput, wGrad, bGrad);
         return gradInput.reshape(inShape);
     }

@@ -456,20 +456,20 @@ public final class RowKernels {
      * LayerNorm over the rows of {@code x} (rows, dim): {@code out = (x - mean) * rstd * weight + bias}, biased variance.
      *
      * @param weight (dim) or null for no affine transform (then {@code bias} is null too)
-     * @param xhat   receives the normalised rows when not null (backward needs them)
+     * @param mean   receives the mean each row was centred with when not null (for FLOAT rows, the float it was
+     *               rounded to), so that {@link #layerNormBackward} can recompute the normalised rows exactly
      * @param rstd   receives {@code 1 / sqrt(var + eps)} per row when not null
      */
     public static void layerNormForward(INDArray x, INDArray weight, INDArray bias, double eps, INDArray out,
-                                        INDArray xhat, double[] rstd) {
+                                        double[] mean, double[] rstd) {
         int rows = (int) x.size(0);
         int dim = (int) x.size(1);
         Buf bx = new Buf(x);
         Buf bo = new Buf(out);
-        Buf bh = xhat == null ? null : new Buf(xhat);
         double[] w = weight == null ? null : toDoubles(weight);
         double[] b = bias == null ? null : toDoubles(bias);
-        if (bx.isFloat() && bo.isFloat() && (bh == null || bh.isFloat())) {
-            layerNormForwardFloat(bx, toFloats(w), toFloats(b), eps, bo, bh, rstd, rows, dim);
+        if (bx.isFloat() && bo.isFloat()) {
+            layerNormForwardFloat(bx, toFloats(w), toFloats(b), eps, bo, mean, rstd, rows, dim);
             return;
         }
         parallelFor(rows, (long) rows * dim, (r0, r1) -> {
@@ -479,19 +479,19 @@ public final class RowKernels {
             for (int r = r0; r < r1; r++) {
                 long idx = (long) r * dim;
                 bx.load(idx, row, 0, dim, tmp);
-                double mean = sum(row, 0, dim) / dim;
+                double m = sum(row, 0, dim) / dim;
                 for (int i = 0; i < dim; i++) {
-                    row[i] -= mean;
+                    row[i] -= m;
                 }
                 double rs = 1.0 / Math.sqrt(dot(row, row, dim) / dim + eps);
                 for (int i = 0; i < dim; i++) {
                     row[i] *= rs;
                 }
+                if (mean != null) {
+                    mean[r] = m;
+                }
                 if (rstd != null) {
                     rstd[r] = rs;
-                }
-                if (bh != null) {
-                    bh.store(idx, row, 0, dim, tmp);
                 }
                 if (w != null) {
                     for (int i = 0; i < dim; i++) {
@@ -509,7 +509,7 @@ public final class RowKernels {
      * FLOAT LayerNorm forward: mean and variance accumulated in double, the element-wise work in float (vectorised
      * loops over whole rows, as PyTorch's CPU kernel).
      */
-    private static void layerNormForwardFloat(Buf bx, float[] w, float[] b, double eps, Buf bo, Buf bh,
+    private static void layerNormForwardFloat(Buf bx, float[] w, float[] b, double eps, Buf bo, double[] means,
                                               double[] rstd, int rows, int dim) {
         parallelFor(rows, (long) rows * dim, (r0, r1) -> {
             float[] row = new float[dim];
@@ -518,17 +518,18 @@ public final class RowKernels {
                 long idx = (long) r * dim;
                 bx.get(idx, row, dim);
                 float mean = (float) (sum(row, dim) / dim);
-                // two read-only reductions, then x_hat and y in one element-wise pass
+                // two read-only reductions, then y in one element-wise pass (x_hat is recomputed in backward)
                 double rs = 1.0 / Math.sqrt(sumSquares(row, dim, mean) / dim + eps);
                 float frs = (float) rs;
+                if (means != null) {
+                    means[r] = mean;
+                }
                 if (rstd != null) {
                     rstd[r] = rs;
                 }
                 if (w != null) {
                     for (int i = 0; i < dim; i++) {
-                        float h = (row[i] - mean) * frs;
-                        row[i] = h;
-                        y[i] = h * w[i] + b[i];
+                        y[i] = (row[i] - mean) * frs * w[i] + b[i];
                     }
                     bo.put(idx, y, dim);
                 } else {
@@ -537,9 +538,6 @@ public final class RowKernels {
                     }
                     bo.put(idx, row, dim);
                 }
-                if (bh != null) {
-                    bh.put(idx, row, dim);
-                }
             }
         });
     }
@@ -547,24 +545,26 @@ public final class RowKernels {
     /**
      * LayerNorm backward: {@code dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))} with
      * {@code dxhat = g * weight}; adds {@code sum_rows(g * xhat)} into {@code weightGrad} and {@code sum_rows(g)} into
-     * {@code biasGrad} when they are not null. {@code dx} may be {@code g} itself.
+     * {@code biasGrad} when they are not null. {@code dx} may be {@code g} itself. The normalised rows
+     * {@code xhat = (x - mean) * rstd} are recomputed from the forward's input and its {@code mean} and {@code rstd}
+     * with the forward's own operations, so they are the values the forward used.
      */
-    public static void layerNormBackward(INDArray g, INDArray xhat, double[] rstd, INDArray weight, INDArray dx,
-                                         INDArray weightGrad, INDArray biasGrad) {
+    public static void layerNormBackward(INDArray g, INDArray x, double[] mean, double[] rstd, INDArray weight,
+                                         INDArray dx, INDArray weightGrad, INDArray biasGrad) {
         int rows = (int) g.size(0);
         int dim = (int) g.size(1);
         Buf bg = new Buf(g);
-        Buf bh = new Buf(xhat);
+        Buf bx = new Buf(x);
         Buf bd = new Buf(dx);
         double[] w = weight == null ? null : toDoubles(weight);
         boolean paramGrads = weightGrad != null || biasGrad != null;
         long work = (long) rows * dim;
         double[][] dw = new double[chunks(rows, work)][];
         double[][] db = new double[dw.length][];
-        if (bg.isFloat() && bh.isFloat() && bd.isFloat()) {
-            layerNormBackwardFloat(bg, bh, bd, rstd, toFloats(w), paramGrads, dw, db, rows, dim);
+        if (bg.isFloat() && bx.isFloat() && bd.isFloat()) {
+            layerNormBackwardFloat(bg, bx, bd, mean, rstd, toFloats(w), paramGrads, dw, db, rows, dim);
         } else {
-            layerNormBackwardDouble(bg, bh, bd, rstd, w, paramGrads, dw, db, rows, dim);
+            layerNormBackwardDouble(bg, bx, bd, mean, rstd, w, paramGrads, dw, db, rows, dim);
         }
         if (paramGrads) {
             double[] sw = new double[dim];
@@ -584,8 +584,8 @@ public final class RowKernels {
         }
     }
 
-    private static void layerNormBackwardDouble(Buf bg, Buf bh, Buf bd, double[] rstd, double[] w, boolean paramGrads,
-                                                double[][] dw, double[][] db, int rows, int dim) {
+    private static void layerNormBackwardDouble(Buf bg, Buf bx, Buf bd, double[] mean, double[] rstd, double[] w,
+                                                boolean paramGrads, double[][] dw, double[][] db, int rows, int dim) {
         parallelChunks(rows, (long) rows * dim, (chunk, r0, r1) -> {
             double[] gr = new double[dim];
             double[] hr = new double[dim];
@@ -596,7 +596,12 @@ public final class RowKernels {
             for (int r = r0; r < r1; r++) {
                 long idx = (long) r * dim;
                 bg.load(idx, gr, 0, dim, tmp);
-                bh.load(idx, hr, 0, dim, tmp);
+                bx.load(idx, hr, 0, dim, tmp);
+                double mr = mean[r];
+                double rr = rstd[r];
+                for (int i = 0; i < dim; i++) {
+                    hr[i] = (hr[i] - mr) * rr;
+                }
                 if (paramGrads) {
                     for (int i = 0; i < dim; i++) {
                         pw[i] += gr[i] * hr[i];
@@ -627,8 +632,8 @@ public final class RowKernels {
      * FLOAT LayerNorm backward: row reductions in double, element-wise work in float, parameter gradients summed in
      * float over {@link #FOLD_ROWS} rows at a time, then in double.
      */
-    private static void layerNormBackwardFloat(Buf bg, Buf bh, Buf bd, double[] rstd, float[] w, boolean paramGrads,
-                                               double[][] dw, double[][] db, int rows, int dim) {
+    private static void layerNormBackwardFloat(Buf bg, Buf bx, Buf bd, double[] mean, double[] rstd, float[] w,
+                                               boolean paramGrads, double[][] dw, double[][] db, int rows, int dim) {
         parallelChunks(rows, (long) rows * dim, (chunk, r0, r1) -> {
             float[] gr = new float[dim];
             float[] hr = new float[dim];
@@ -640,7 +645,12 @@ public final class RowKernels {
             for (int r = r0; r < r1; r++) {
                 long idx = (long) r * dim;
                 bg.get(idx, gr, dim);
-                bh.get(idx, hr, dim);
+                bx.get(idx, hr, dim);
+                float fm = (float) mean[r];
+                float fr = (float) rstd[r];
+                for (int i = 0; i < dim; i++) {
+                    hr[i] = (hr[i] - fm) * fr;
+                }
                 if (paramGrads) {
                     for (int i = 0; i < dim; i++) {
                         qw[i] += gr[i] * hr[i];
