@@ -212,66 +212,32 @@ public final class ChannelKernels {
         return (s0 + s1) + (s2 + s3);
     }
 
-    /**
-     * {@link #sum(double[], int[], int)} of float data, accumulated in double. Eight accumulators rather than four:
-     * the float-to-double conversions make each add chain the bottleneck (measured on 8 * 56 * 56 elements, one
-     * thread: 14.6 us with four, 8.1 with eight).
-     */
+    /** {@link #sum(double[], int[], int)} of float data, accumulated in double ({@link RowKernels#sum(float[], int)}). */
     private static double sum(float[] a, int[] idx, int n) {
-        if (idx != null) {
-            double s = 0;
-            for (int i : idx) {
-                s += a[i];
-            }
-            return s;
+        if (idx == null) {
+            return RowKernels.sum(a, n);
         }
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int k = 0;
-        for (; k + 7 < n; k += 8) {
-            s0 += a[k];
-            s1 += a[k + 1];
-            s2 += a[k + 2];
-            s3 += a[k + 3];
-            s4 += a[k + 4];
-            s5 += a[k + 5];
-            s6 += a[k + 6];
-            s7 += a[k + 7];
+        double s = 0;
+        for (int i : idx) {
+            s += a[i];
         }
-        for (; k < n; k++) {
-            s0 += a[k];
-        }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        return s;
     }
 
-    /** {@link #sumSquares(double[], int[], int, double)} of float data, accumulated in double, eight accumulators. */
+    /**
+     * {@link #sumSquares(double[], int[], int, double)} of float data, accumulated in double
+     * ({@link RowKernels#sumSquares(float[], int, double)}).
+     */
     private static double sumSquares(float[] a, int[] idx, int n, double m) {
-        if (idx != null) {
-            double s = 0;
-            for (int i : idx) {
-                double d = a[i] - m;
-                s += d * d;
-            }
-            return s;
+        if (idx == null) {
+            return RowKernels.sumSquares(a, n, m);
         }
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        int k = 0;
-        for (; k + 7 < n; k += 8) {
-            double d0 = a[k] - m, d1 = a[k + 1] - m, d2 = a[k + 2] - m, d3 = a[k + 3] - m;
-            double d4 = a[k + 4] - m, d5 = a[k + 5] - m, d6 = a[k + 6] - m, d7 = a[k + 7] - m;
-            s0 += d0 * d0;
-            s1 += d1 * d1;
-            s2 += d2 * d2;
-            s3 += d3 * d3;
-            s4 += d4 * d4;
-            s5 += d5 * d5;
-            s6 += d6 * d6;
-            s7 += d7 * d7;
+        double s = 0;
+        for (int i : idx) {
+            double d = a[i] - m;
+            s += d * d;
         }
-        for (; k < n; k++) {
-            double d = a[k] - m;
-            s0 += d * d;
-        }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        return s;
     }
 
     /** Sum of squared deviations from {@code m} over the kept elements, four accumulators. */

@@ -617,9 +617,8 @@ public final class RowKernels {
                 }
                 double m1 = sum(dxh, 0, dim) / dim;
                 double m2 = dot(dxh, hr, dim) / dim;
-                double rs = rstd[r];
                 for (int i = 0; i < dim; i++) {
-                    dxh[i] = rs * (dxh[i] - m1 - hr[i] * m2);
+                    dxh[i] = rr * (dxh[i] - m1 - hr[i] * m2);
                 }
                 bd.store(idx, dxh, 0, dim, tmp);
             }
@@ -670,12 +669,10 @@ public final class RowKernels {
                 } else {
                     System.arraycopy(gr, 0, dxh, 0, dim);
                 }
-                double rs = rstd[r];
                 float m1 = (float) (sum(dxh, dim) / dim);
                 float m2 = (float) (dot(dxh, hr, dim) / dim);
-                float frs = (float) rs;
                 for (int i = 0; i < dim; i++) {
-                    dxh[i] = frs * (dxh[i] - m1 - hr[i] * m2);
+                    dxh[i] = fr * (dxh[i] - m1 - hr[i] * m2);
                 }
                 bd.put(idx, dxh, dim);
             }
