@@ -33,6 +33,8 @@
 #   TEACHER_BASE_LR  MAE base lr per 256 images (6e-4, so 3e-4 at batch 128). MAE's 1.5e-4 is tuned for batch
 #                    4096 and 800+ epochs; scaled linearly to batch 128 it leaves a 10-20 epoch run barely trained
 #   STUDENT_EPOCHS   pretraining epochs of every pretrained student (3)
+#   STUDENT_BASE_LR  LAMB base lr per 256 images of every pretrained student (default: the config's 2e-4, SparK's
+#                    ImageNet value); STUDENT_BASE_LR_<student> (e.g. STUDENT_BASE_LR_spark) overrides it per student
 #   STUDENT_WIDTH    base width of every student ResNet-18 (32, the issue's half-width student; 64 is the bundled
 #                    configs' full width, about 4x the FLOPs); the pretraining decoder is 4x as wide
 #   FT_EPOCHS_1PCT, FT_EPOCHS_10PCT, FT_EPOCHS_100PCT   fine-tuning epochs per budget (50, 20, 3); each run
@@ -98,6 +100,7 @@ LABEL_SEED="${LABEL_SEED:-0}"
 TEACHER_EPOCHS="${TEACHER_EPOCHS:-20}"
 TEACHER_BASE_LR="${TEACHER_BASE_LR:-6e-4}"
 STUDENT_EPOCHS="${STUDENT_EPOCHS:-3}"
+STUDENT_BASE_LR="${STUDENT_BASE_LR:-}"
 FT_EPOCHS_1PCT="${FT_EPOCHS_1PCT:-50}"
 FT_EPOCHS_10PCT="${FT_EPOCHS_10PCT:-20}"
 FT_EPOCHS_100PCT="${FT_EPOCHS_100PCT:-3}"
@@ -287,6 +290,9 @@ student_sets() {  # the loss and student changes of each pretrained student over
         job.loss.simEnabled=false job.loss.pixWeight=1.0 job.student.teacherDim=0 job.student.teacherPatch=0 ;;
     *) echo "run.sh: unknown student '$1' (hgkd, hgkd_pix, spark)" >&2; exit 2 ;;
   esac
+  local lr_var="STUDENT_BASE_LR_$1"
+  local lr="${!lr_var:-$STUDENT_BASE_LR}"
+  if [[ -n "$lr" ]]; then sets "trainer.baseLr=$lr"; fi
   if [[ "$1" != spark ]]; then
     sets "job.teacherWeights=$TEACHER/vit_encoder.safetensors"
     arch_sets job.teacher

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Short learning-rate sweep of the pretrained students (issue 7): each student of STUDENTS at each base lr of LRS,
+# with run.sh's recipe (3 epochs, 1 warmup, cosine) on the first LIMIT training images only, seed 0. It reuses the
+# teacher of ROOT (symlinked, nothing is retrained) and prints every run's last-epoch loss means.
+#
+#   tools/experiments/fashion_mnist/lr_sweep.sh [--root DIR] [--out DIR]
+#
+# Environment: STUDENTS ("hgkd spark"), LRS ("2e-4 2e-3 8e-3"), LIMIT (5120: 40 steps of 128 per epoch), and
+# run.sh's (HGKD, STUDENT_WIDTH, ...). Resumable as run.sh is: finished runs are skipped.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../../.." && pwd)"
+ROOT="$REPO/runs/fashion-mnist"
+OUT=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --root) ROOT="$2"; shift ;;
+    --out) OUT="$2"; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "lr_sweep.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+OUT="${OUT:-$ROOT-lr-sweep}"
+STUDENTS="${STUDENTS:-hgkd spark}"
+LRS="${LRS:-2e-4 2e-3 8e-3}"
+LIMIT="${LIMIT:-5120}"
+[[ -f "$ROOT/teacher/vit_encoder.safetensors" ]] \
+  || { echo "lr_sweep.sh: no teacher in $ROOT (run run.sh's teacher stages first)" >&2; exit 2; }
+
+for lr in $LRS; do
+  dir="$OUT/lr-$lr"
+  mkdir -p "$dir"
+  for d in teacher teacher_ft probes; do [[ -e "$dir/$d" ]] || ln -s "$ROOT/$d" "$dir/$d"; done
+  SEEDS=0 BUDGETS=" " STUDENTS="$STUDENTS" STUDENT_BASE_LR="$lr" \
+    EXTRA_SETS="${EXTRA_SETS:+$EXTRA_SETS }job.data.limit=$LIMIT" "$HERE/run.sh" --root "$dir"
+done
+
+python3 - "$OUT" $LRS -- $STUDENTS <<'PY'
+import json, sys
+out = sys.argv[1]; i = sys.argv.index("--"); lrs, students = sys.argv[2:i], sys.argv[i + 1:]
+print(f"last-epoch loss means, first {out}")
+for s in students:
+    for lr in lrs:
+        with open(f"{out}/lr-{lr}/students/{s}-s0/epochs.jsonl") as f:
+            rows = [json.loads(l) for l in f if l.strip()]
+        print(f"{s:9s} base lr {lr:>6s}: " + " ".join(
+            f"{k} " + "/".join(f"{r['losses'][k]:.4f}" for r in rows) for k in rows[-1]["losses"]))
+PY
