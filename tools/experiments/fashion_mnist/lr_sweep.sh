@@ -39,7 +39,7 @@ done
 python3 - "$OUT" $LRS -- $STUDENTS <<'PY'
 import json, sys
 out = sys.argv[1]; i = sys.argv.index("--"); lrs, students = sys.argv[2:i], sys.argv[i + 1:]
-print(f"last-epoch loss means, first {out}")
+print(f"epoch-mean losses (epoch 1/2/3) of the runs in {out}")
 for s in students:
     for lr in lrs:
         with open(f"{out}/lr-{lr}/students/{s}-s0/epochs.jsonl") as f:

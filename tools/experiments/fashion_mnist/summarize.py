@@ -2,11 +2,15 @@
 """Tables and plots of the Fashion-MNIST experiment (run.sh) into docs/results.md.
 
     python3 tools/experiments/fashion_mnist/summarize.py [--root DIR] [--out docs/results.md] [--plots docs/results]
+        [--sweep DIR] [--ablation DIR]
 
 Reads the run folders under ROOT (probes/*/probe.json, */epochs.jsonl, stage_times.tsv), replaces the text between
 the markers <!-- results:begin --> and <!-- results:end --> of --out with the tables, and copies the PlotListener
 plots (loss.png, metrics.png) of the teacher, the fine-tuned teacher and seed-0 students into --plots. Only runs
-marked complete (.done) count; missing ones are listed, never filled in. Standard library + numpy only.
+marked complete (.done) count; missing ones are listed, never filled in. --sweep (default ROOT-lr-sweep, from
+lr_sweep.sh) adds the students' learning-rate sweep; --ablation (default ROOT-extra/recipe-lr-2e-4) the students
+pretrained at the first protocol's learning rate. Either is left out when its folder does not exist. Standard
+library + numpy only.
 """
 import argparse
 import csv
@@ -171,6 +175,53 @@ def student_table(root):
     return lines, gaps, per_seed, missing
 
 
+def pretrain_table(root):
+    """Per-epoch loss means of every completed student pretraining under ROOT/students, with its base lr."""
+    sdir = os.path.join(root, "students")
+    lines = ["| student, seed | base lr | epochs | epoch-mean losses, epoch 1 / 2 / ... |", "|---|---|---|---|"]
+    if not os.path.isdir(sdir):
+        return lines[:0]
+    for name in sorted(os.listdir(sdir), key=lambda n: (n.rsplit("-s", 1)[-1], list(STUDENTS).index(
+            n.rsplit("-s", 1)[0]) if n.rsplit("-s", 1)[0] in STUDENTS else 99)):
+        run = os.path.join(sdir, name)
+        m = re.fullmatch(r"(.+)-s(\d+)", name)
+        if not m or final_epoch(run) is None:
+            continue
+        recs = read_jsonl(os.path.join(run, "epochs.jsonl"))
+        cfg = read_json(os.path.join(run, "config.json")) or {}
+        lr = cfg.get("trainer", {}).get("baseLr")
+        keys = [k for k in recs[-1]["losses"] if k != "loss" or len(recs[-1]["losses"]) == 1]
+        lines.append("| %s, seed %s | %s | %d | %s |" % (
+            STUDENTS.get(m.group(1), m.group(1)), m.group(2), "-" if lr is None else "%g" % lr, len(recs),
+            "; ".join("%s %s" % (k, " / ".join("%.3f" % r["losses"][k] for r in recs)) for k in keys)))
+    return lines if len(lines) > 2 else []
+
+
+def sweep_table(sweep):
+    """The lr sweep of lr_sweep.sh: every SWEEP/lr-X/students/S-s0 run, its per-epoch loss means and wall time."""
+    runs = []
+    for d in os.listdir(sweep):
+        m = re.fullmatch(r"lr-(.+)", d)
+        sdir = os.path.join(sweep, d, "students")
+        if m and os.path.isdir(sdir):
+            for name in os.listdir(sdir):
+                if final_epoch(os.path.join(sdir, name)) is not None:
+                    runs.append((name.rsplit("-s", 1)[0], float(m.group(1)), os.path.join(sdir, name)))
+    runs.sort(key=lambda r: (list(STUDENTS).index(r[0]) if r[0] in STUDENTS else 99, r[1]))
+    lines = ["| student | base lr (peak at batch 128) | images per epoch | objective, epoch-mean 1 / 2 / 3 | wall time |",
+             "|---|---|---|---|---|"]
+    for student, lr, run in runs:
+        recs = read_jsonl(os.path.join(run, "epochs.jsonl"))
+        cfg = read_json(os.path.join(run, "config.json")) or {}
+        batch = cfg.get("job", {}).get("data", {}).get("batchSize", 128)
+        keys = [k for k in recs[-1]["losses"] if k != "loss" or len(recs[-1]["losses"]) == 1]
+        lines.append("| %s | %g (%g) | %d | %s | %s |" % (
+            STUDENTS.get(student, student), lr, lr * batch / 256, recs[-1]["images"],
+            "; ".join("%s %s" % (k, " / ".join("%.3f" % r["losses"][k] for r in recs)) for k in keys),
+            hms(sum(r["seconds"] for r in recs))))
+    return lines
+
+
 def stage_group(stage):
     """teacher, teacher_ft, probe.mae.10pct -> probes, student.hgkd.s0 -> student hgkd, finetune.x.s0.1pct ->
     finetune 1%, eval.* -> eval, *.export -> exports."""
@@ -219,8 +270,9 @@ def hms(sec):
     return "%d:%02d:%02d" % (sec // 3600, sec % 3600 // 60, sec % 60)
 
 
-def copy_plots(root, plots_dir, doc_dir):
-    """Copies the PNGs; returns markdown image lines with paths relative to the document."""
+def copy_plots(root, plots_dir, doc_dir, prefix=""):
+    """Copies the PNGs (their names prefixed with PREFIX); returns markdown image lines with paths relative to the
+    document."""
     wanted = [("teacher/loss.png", "teacher-loss.png", "MAE teacher: pretraining loss"),
               ("teacher_ft/metrics.png", "teacher_ft-metrics.png", "teacher fine-tune: top-1 per epoch"),
               ("teacher_ft/loss.png", "teacher_ft-loss.png", "teacher fine-tune: loss")]
@@ -239,9 +291,9 @@ def copy_plots(root, plots_dir, doc_dir):
     os.makedirs(plots_dir, exist_ok=True)
     for src, dst, caption in wanted:
         p = os.path.join(root, src)
-        if os.path.exists(p):
-            shutil.copyfile(p, os.path.join(plots_dir, dst))
-            rel = os.path.relpath(os.path.join(plots_dir, dst), doc_dir)
+        if os.path.exists(p) and os.path.exists(os.path.join(os.path.dirname(p), ".done")):  # complete runs only
+            shutil.copyfile(p, os.path.join(plots_dir, prefix + dst))
+            rel = os.path.relpath(os.path.join(plots_dir, prefix + dst), doc_dir)
             lines.append("![%s](%s)" % (caption, rel))
     return lines
 
@@ -253,7 +305,12 @@ def main(argv=None):
     ap.add_argument("--root", default=os.path.join(repo, "runs", "fashion-mnist"))
     ap.add_argument("--out", default=os.path.join(repo, "docs", "results.md"))
     ap.add_argument("--plots", default=os.path.join(repo, "docs", "results"))
+    ap.add_argument("--sweep", default=None, help="lr_sweep.sh's folder (default ROOT-lr-sweep)")
+    ap.add_argument("--ablation", default=None, help="default ROOT-extra/recipe-lr-2e-4")
     a = ap.parse_args(argv)
+    root = a.root.rstrip("/")
+    sweep = a.sweep or root + "-lr-sweep"
+    ablation = a.ablation or os.path.join(root + "-extra", "recipe-lr-2e-4")
     if not os.path.isdir(a.root):
         sys.exit("summarize.py: no run root %s (run tools/experiments/fashion_mnist/run.sh first)" % a.root)
     with open(a.out) as f:
@@ -277,6 +334,16 @@ def main(argv=None):
     if missing:
         out += ["", "Incomplete fine-tuning runs (not counted): " + ", ".join(missing)]
     out += ["", "<details><summary>Every run</summary>", ""] + per_seed + ["", "</details>"]
+    out += ["", "### Student pretraining (epoch-mean losses)", ""] + (pretrain_table(a.root) or ["(none complete)"])
+    if os.path.isdir(sweep):
+        out += ["", "### Students' learning-rate sweep (`lr_sweep.sh`, from `%s`)" % os.path.relpath(sweep, repo), ""]
+        out += sweep_table(sweep)
+    if os.path.isdir(ablation):
+        a_lines = pretrain_table(ablation)
+        _, _, a_runs, _ = student_table(ablation)
+        out += ["", "### First protocol: students pretrained at base lr 2e-4 (from `%s`)" % os.path.relpath(
+            ablation, repo), ""] + a_lines + [""] + a_runs + [""] + time_table(ablation)[0] + [""]
+        out += copy_plots(ablation, a.plots, os.path.dirname(os.path.abspath(a.out)), prefix="recipe-lr-2e-4-")
     out += ["", "### Wall time per stage", ""] + times
     out += ["", "<details><summary>Every stage invocation</summary>", ""] + per_stage + ["", "</details>"]
     out += ["", "### Plots", ""] + (plots or ["(no plots yet)"]) + [""]
