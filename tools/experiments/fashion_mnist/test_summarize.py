@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Self-test of summarize.py on a synthetic run root (no training, about a second).
+
+    python3 tools/experiments/fashion_mnist/test_summarize.py [-v]
+
+Checks the numbers summarize.py derives (means, sample spreads, gap verdicts), that incomplete runs never count,
+and that it only rewrites the text between its markers.
+"""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import summarize  # noqa: E402
+
+DOC = "# doc\n\nhand-written\n\n<!-- results:begin -->\nold\n<!-- results:end -->\n\n## Conclusion\nkept\n"
+README = "# readme\n<!-- headline:begin -->\nold\n<!-- headline:end -->\ntail\n"
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def run_dir(path, epochs, done=True, config=None):
+    """A training folder: epochs.jsonl from a list of (losses, metrics), config.json, .done."""
+    lines = [json.dumps({"epoch": i, "images": 5120, "seconds": 60.0, "losses": l, "metrics": m})
+             for i, (l, m) in enumerate(epochs)]
+    write(os.path.join(path, "epochs.jsonl"), "\n".join(lines) + "\n")
+    write(os.path.join(path, "config.json"), json.dumps(config or {}))
+    if done:
+        write(os.path.join(path, ".done"), "")
+
+
+def finetune(root, name, top1s, done=True):
+    run_dir(os.path.join(root, "finetune", name), [({"loss": 1.0}, {"top1": t}) for t in top1s], done,
+            {"job": {"model": {"baseWidth": 32}}})
+
+
+class SummarizeTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        t = self.tmp.name
+        self.root = os.path.join(t, "fm")
+        for enc, top1 in (("mae", 0.84), ("random", 0.76)):
+            write(os.path.join(self.root, "probes", enc + "-10pct", "probe.json"),
+                  json.dumps({"top1": top1, "train_size": 6000}))
+        # at 1% hgkd beats scratch by more than the spreads and hgkd_pix loses to it; at 10% hgkd is ahead within
+        # the spreads; spark has one incomplete seed
+        for seed, (h, p, s) in enumerate(((0.80, 0.60, 0.70), (0.82, 0.62, 0.72), (0.81, 0.61, 0.71))):
+            finetune(self.root, "hgkd-s%d-1pct" % seed, [0.5, 0.9, h])  # final epoch counts, not the best
+            finetune(self.root, "hgkd_pix-s%d-1pct" % seed, [p])
+            finetune(self.root, "scratch-s%d-1pct" % seed, [s])
+        for seed, (h, s) in enumerate(((0.85, 0.82), (0.83, 0.84))):
+            finetune(self.root, "hgkd-s%d-10pct" % seed, [h])
+            finetune(self.root, "hgkd_pix-s%d-10pct" % seed, [0.82])  # behind scratch, within the spreads
+            finetune(self.root, "scratch-s%d-10pct" % seed, [s])
+        finetune(self.root, "spark-s0-1pct", [0.75])
+        finetune(self.root, "spark-s1-1pct", [0.99], done=False)
+        run_dir(os.path.join(self.root, "students", "hgkd-s0"),
+                [({"loss": 2.0, "feat": 1.5, "sim": 0.5}, {}), ({"loss": 1.0, "feat": 0.75, "sim": 0.25}, {})],
+                config={"trainer": {"baseLr": 8e-3}})
+        run_dir(os.path.join(self.root, "students", "spark-s0"), [({"loss": 0.7, "pix": 0.7}, {})], done=False)
+        write(os.path.join(self.root, "stage_times.tsv"),
+              "stage\tseconds\tstatus\tmachine\tfinished\n"
+              "student.hgkd.s0\t3600\tcompleted\tvm\tx\nfinetune.hgkd.s0.1pct\t60\tcompleted\tvm\tx\n"
+              "finetune.hgkd.s1.1pct\t30\tinterrupted\tvm\tx\nfinetune.hgkd.s1.1pct\t30.5\tcompleted\tvm\tx\n")
+        run_dir(os.path.join(self.root + "-lr-sweep", "lr-2e-3", "students", "spark-s0"),
+                [({"loss": 0.76, "pix": 0.76}, {}), ({"loss": 0.67, "pix": 0.67}, {})],
+                config={"job": {"data": {"batchSize": 128}}})
+        self.doc = os.path.join(t, "results.md")
+        self.readme = os.path.join(t, "README.md")
+        write(self.doc, DOC)
+        write(self.readme, README)
+        summarize.main(["--root", self.root, "--out", self.doc, "--plots", os.path.join(t, "plots"),
+                        "--readme", self.readme])
+        with open(self.doc) as f:
+            self.out = f.read()
+        with open(self.readme) as f:
+            self.head = f.read()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def line(self, start):
+        """The one line starting with START in the student table and gaps (before the pretraining tables)."""
+        students = self.out[self.out.index("### Students"):self.out.index("### Student pretraining")]
+        hits = [l for l in students.splitlines() if l.startswith(start)]
+        self.assertEqual(1, len(hits), "%r in\n%s" % (start, self.out))
+        return hits[0]
+
+    def test_means_spreads_and_final_epoch(self):
+        # hgkd 1%: finals 80, 82, 81 -> 81.00 ± 1.00 (ddof 1); 10%: 85, 83 -> 84.00 ± 1.41
+        self.assertEqual("| H-GKD | 81.00 ± 1.00 (n=3) | 84.00 ± 1.41 (n=2) |", self.line("| H-GKD |"))
+        self.assertEqual("| scratch | 71.00 ± 1.00 (n=3) | 83.00 ± 1.41 (n=2) |", self.line("| scratch |"))
+
+    def test_incomplete_runs_do_not_count(self):
+        self.assertEqual("| SparK (pixel only) | 75.00 (n=1, no spread) | - |", self.line("| SparK (pixel only) |"))
+        self.assertIn("Incomplete fine-tuning runs (not counted): spark-s1-1pct", self.out)
+        self.assertNotIn("99.00", self.out)
+        self.assertNotIn("spark-s0", self.line("| SparK (pixel only), seed") if False else "")
+
+    def test_gap_verdicts(self):
+        gap = self.line("| H-GKD − scratch |")
+        self.assertIn("+10.00 (spread 2.00): win", gap)
+        self.assertIn("+1.00 (spread 2.83): within spread", gap)
+        pix = self.line("| H-GKD + pixel − scratch |")
+        self.assertIn("-10.00 (spread 2.00): loss", pix)
+        self.assertIn("-1.00 (spread 1.41): within spread", pix)
+        self.assertIn("one seed: no spread, no verdict", self.line("| H-GKD − SparK (pixel only) |"))
+
+    def test_pretraining_sweep_and_times(self):
+        self.assertIn("| H-GKD, seed 0 | 0.008 | 2 | feat 1.500 / 0.750; sim 0.500 / 0.250 |", self.out)
+        self.assertNotIn("| SparK (pixel only), seed 0 |", self.out)  # no .done
+        self.assertIn("| SparK (pixel only) | 0.002 (0.001) | 5120 | pix 0.760 / 0.670 | 0:02:00 |", self.out)
+        self.assertIn("| fine-tuning at 1% labels | 2 | 3 | 0:02:00 |", self.out)
+        self.assertIn("| **total** | | 4 | **1:02:00** |", self.out)
+
+    def test_only_the_marked_sections_change(self):
+        self.assertTrue(self.out.startswith("# doc\n\nhand-written\n\n<!-- results:begin -->"))
+        self.assertTrue(self.out.endswith("<!-- results:end -->\n\n## Conclusion\nkept\n"))
+        self.assertNotIn("\nold\n", self.out)
+        self.assertTrue(self.head.startswith("# readme\n<!-- headline:begin -->"))
+        self.assertTrue(self.head.endswith("<!-- headline:end -->\ntail\n"))
+        self.assertIn("| MAE teacher | 84.00 (n=6000) | - |", self.head)
+        self.assertIn("ResNet-18, width 32", self.head)
+        self.assertIn("| H-GKD | 81.00 ± 1.00 (n=3) | 84.00 ± 1.41 (n=2) |", self.head)
+
+
+if __name__ == "__main__":
+    unittest.main()
