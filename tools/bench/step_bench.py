@@ -12,6 +12,8 @@ Rows (same names, shapes, masks and optimizers as the Java side; see ROWS):
   mae_vitb       MAE ViT-B/16 (decoder 512 wide, 8 blocks), 224 px, batch 8, mask 0.75, AdamW (0.9, 0.95)
   hgkd_fmnist    the H-GKD step of hgkd-examples/.../configs/distill-fashion-mnist.json (batch 128, 32 px)
   mae_fmnist     the MAE step of configs/pretrain-teacher-fashion-mnist.json (batch 128, 32 px)
+  finetune_fmnist  the fine-tuning step of configs/finetune-fashion-mnist.json at width 32 (docs/results.md's
+                 students; batch 128, 32 px, 10 classes), drop path off on both sides
   teacher_vitb   frozen ViT-B/16 forward alone, batch 8, torch.no_grad()
 
 The models are the plain-PyTorch references of tools/reference/ (the parity oracle): timm's ViT and MAE's
@@ -50,7 +52,9 @@ sys.path.insert(0, HERE)
 from ops_bench import blas_report  # noqa: E402
 
 CONFIGS = os.path.join(REPO, "hgkd-examples", "src", "main", "resources", "configs")
-ROWS = ["hgkd_r50_vitb", "hgkd_r18_vits", "finetune_r50", "mae_vitb", "hgkd_fmnist", "mae_fmnist", "teacher_vitb"]
+ROWS = ["hgkd_r50_vitb", "hgkd_r18_vits", "finetune_r50", "mae_vitb", "hgkd_fmnist", "mae_fmnist", "finetune_fmnist",
+        "teacher_vitb"]
+FMNIST_STUDENT_WIDTH = 32  # StepBenchmark.FMNIST_STUDENT_WIDTH
 QUEUE_SIZE = 65536  # DistillConfig.DEFAULT_QUEUE_SIZE
 
 
@@ -186,14 +190,15 @@ DEFAULT_LOSS = dict(teacherBlock=-1, normalizeTargets=True, targetEps=1e-6, feat
 SPARK_TRAINER = dict(optimizer="LAMB", baseLr=2e-4, weightDecay=0.04)  # TrainerConfig.sparkPretrain
 
 
-def finetune_row(inputs, total):
-    batch = 8
+def finetune_row(inputs, total, model=None, batch=8, size=224, classes=1000):
     # zero_init_residual: the last BN of each block starts at 0, as in hgkd's (timm's) ResNet; with torchvision's default
     # init the loss on the fixed batch falls 7.3 -> 1.3 in 12 steps on both sides, with it 7.0 -> 6.1
-    model = torchvision.models.resnet50(num_classes=1000, zero_init_residual=True).train()
+    if model is None:
+        model = torchvision.models.resnet50(num_classes=classes, zero_init_residual=True)
+    model.train()
     opt = make_optimizer("ADAMW", model, 1e-3 * batch / 256.0, 0.05)
-    images = inputs.get("images", torch.randn(batch, 3, 224, 224))
-    labels = inputs["labels"].long() if "labels" in inputs else torch.randint(0, 1000, (batch,))
+    images = inputs.get("images", torch.randn(batch, 3, size, size))
+    labels = inputs["labels"].long() if "labels" in inputs else torch.randint(0, classes, (batch,))
     ce = nn.CrossEntropyLoss(label_smoothing=0.1)
 
     def step(i):
@@ -252,6 +257,15 @@ def build(row, inputs, total):
         return b, hgkd_row(j["teacher"], j["student"], j["loss"], j["maskRatio"], b, c["trainer"], inputs, total)
     if row == "finetune_r50":
         return 8, finetune_row(inputs, total)
+    if row == "finetune_fmnist":
+        c = read_config("finetune-fashion-mnist.json")
+        j = c["job"]
+        m = dict(j["model"], baseWidth=FMNIST_STUDENT_WIDTH)
+        block = ref_resnet.BasicBlock if m["block"] == "BASIC" else ref_resnet.Bottleneck
+        model = ref_resnet.TimmResNet(block, tuple(m["layers"]), in_chans=m["inChans"], num_classes=m["numClasses"],
+                                      small_stem=m["stem"] == "SMALL", base_width=m["baseWidth"])
+        b = j["data"]["batchSize"]
+        return b, finetune_row(inputs, total, model, b, j["data"]["imageSize"], m["numClasses"])
     if row == "mae_vitb":
         enc = spark_teacher(768, 12, 12)
         return 8, mae_row(enc, 512, 8, 16, 0.75, 8, 1.5e-4, 0.05, inputs, total)

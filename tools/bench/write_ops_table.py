@@ -264,6 +264,7 @@ STEP_ROWS = {  # row -> label in the table, in table order (StepBenchmark.ROWS)
     "mae_vitb": "4. MAE pretraining: ViT-B/16, 224 px",
     "hgkd_fmnist": "5a. Fashion-MNIST H-GKD (distill-fashion-mnist.json), 32 px",
     "mae_fmnist": "5b. Fashion-MNIST MAE teacher (pretrain-teacher-fashion-mnist.json), 32 px",
+    "finetune_fmnist": "5c. Fashion-MNIST fine-tuning (finetune-fashion-mnist.json, width 32), 32 px",
     "teacher_vitb": "6. teacher forward alone: ViT-B/16, 224 px, no grad",
 }
 

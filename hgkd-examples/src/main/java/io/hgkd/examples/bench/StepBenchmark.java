@@ -26,6 +26,7 @@ import io.hgkd.train.distill.DistillConfig;
 import io.hgkd.train.distill.DistillLoss;
 import io.hgkd.train.distill.DistillStep;
 import io.hgkd.train.trainer.DistillJobConfig;
+import io.hgkd.train.trainer.FinetuneJobConfig;
 import io.hgkd.train.trainer.MaePretrainJobConfig;
 import io.hgkd.train.trainer.Trainer;
 import io.hgkd.train.trainer.TrainerConfig;
@@ -82,9 +83,12 @@ public final class StepBenchmark {
                          Map<String, INDArray> inputs) {
     }
 
+    /** The student width of docs/results.md (run.sh's STUDENT_WIDTH); keep in sync with step_bench.py. */
+    static final int FMNIST_STUDENT_WIDTH = 32;
+
     /** Row names in table order; keep in sync with ROWS in tools/bench/step_bench.py. */
     static final List<String> ROWS = List.of("hgkd_r50_vitb", "hgkd_r18_vits", "finetune_r50", "mae_vitb",
-            "hgkd_fmnist", "mae_fmnist", "teacher_vitb");
+            "hgkd_fmnist", "mae_fmnist", "finetune_fmnist", "teacher_vitb");
 
     private StepBenchmark() {
     }
@@ -239,7 +243,19 @@ public final class StepBenchmark {
                                 + c.loss().queueSize() + "), " + tc.optimizer(),
                         c.teacher(), c.student(), c.loss(), c.maskRatio(), c.data().batchSize(), tc, total);
             }
-            case "finetune_r50" -> finetuneR50(total);
+            case "finetune_r50" -> finetune("fine-tuning step: dense ResNet-50, 224 px, 1000 classes, cross-entropy"
+                    + " (label smoothing 0.1), AdamW (0.9, 0.999), SparK's groups", ResNetConfig.resnet50(), 8, 224);
+            case "finetune_fmnist" -> {
+                // docs/results.md's students: the config's ResNet-18 at the experiment's width (run.sh's
+                // STUDENT_WIDTH); drop path off, as in the PyTorch twin (its reference ResNet has none)
+                JsonNode tree = config("finetune-fashion-mnist.json");
+                FinetuneJobConfig c = JSON.treeToValue(tree.get("job"), FinetuneJobConfig.class);
+                ResNetConfig m = c.model().withBaseWidth(FMNIST_STUDENT_WIDTH).withDropPathRate(0);
+                yield finetune("fine-tuning step of configs/finetune-fashion-mnist.json at width "
+                                + FMNIST_STUDENT_WIDTH + " (docs/results.md's students): dense ResNet-18 small stem, 32 px,"
+                                + " 10 classes, cross-entropy (label smoothing 0.1), AdamW (0.9, 0.999), no drop path",
+                        m, c.data().batchSize(), c.data().imageSize());
+            }
             case "mae_vitb" -> mae("MAE step: ViT-B/16 encoder, decoder 512 wide, 8 blocks, 224 px, mask 0.75,"
                     + " norm-pix loss, AdamW (0.9, 0.95)", MaeConfig.maeVitBasePatch16(), 8, 1.5e-4, 0.05, total);
             case "mae_fmnist" -> {
@@ -293,27 +309,25 @@ public final class StepBenchmark {
         }, count(groups), inputs);
     }
 
-    /** The fine-tuning step as FinetuneJob + Trainer run it for a dense ResNet-50 (no mixup, no EMA update). */
-    private static Bench finetuneR50(int total) {
-        int batch = 8;
-        ResNet model = new ResNet(ResNetConfig.resnet50());
+    /** The fine-tuning step as FinetuneJob + Trainer run it for a dense ResNet (no mixup, no EMA update). */
+    private static Bench finetune(String description, ResNetConfig config, int batch, int size) {
+        ResNet model = new ResNet(config);
         model.train(true);
         CrossEntropy ce = new CrossEntropy(0.1);
         List<ParamGroup> groups = ParamGroups.spark(model.namedParameters());
         Optimizer opt = Trainer.optimizer(TrainerConfig.OptimizerKind.ADAMW, groups, 1e-3 * batch / 256.0, 0.05);
-        INDArray images = gaussian(new Random(1), batch, 3, 224, 224);
+        INDArray images = gaussian(new Random(1), batch, config.inChans(), size, size);
         Random r = new Random(3);
         int[] labels = new int[batch];
         float[] lf = new float[batch];
         for (int i = 0; i < batch; i++) {
-            labels[i] = r.nextInt(1000);
+            labels[i] = r.nextInt(config.numClasses());
             lf[i] = labels[i];
         }
         Map<String, INDArray> inputs = new LinkedHashMap<>();
         inputs.put("images", images);
         inputs.put("labels", Nd4j.create(lf, new long[] {batch}, 'c'));
-        return new Bench("fine-tuning step: dense ResNet-50, 224 px, 1000 classes, cross-entropy (label smoothing"
-                + " 0.1), AdamW (0.9, 0.999), SparK's groups", batch, i -> {
+        return new Bench(description, batch, i -> {
             opt.zeroGrad();
             double l = ce.forward(model.forward(images), labels);
             model.backward(ce.backward());
