@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Short learning-rate sweep of the pretrained students (issue 7): each student of STUDENTS at each base lr of LRS,
 # with run.sh's recipe (3 epochs, 1 warmup, cosine) on the first LIMIT training images only, seed 0. It reuses the
-# teacher of ROOT (symlinked, nothing is retrained) and prints every run's last-epoch loss means.
+# teacher of ROOT (symlinked, nothing is retrained) and prints every run's epoch-mean losses; summarize.py puts
+# them into docs/results.md.
 #
 #   tools/experiments/fashion_mnist/lr_sweep.sh [--root DIR] [--out DIR]
 #
