@@ -108,7 +108,7 @@ def vit_from_config(c):
 
 def resnet_from_config(c):
     block = ref_resnet.BasicBlock if c["block"] == "BASIC" else ref_resnet.Bottleneck
-    return ref_resnet.TimmResNet(block, tuple(c["layers"]), in_chans=c["inChans"], num_classes=0,
+    return ref_resnet.TimmResNet(block, tuple(c["layers"]), in_chans=c["inChans"], num_classes=c.get("numClasses", 0),
                                  small_stem=c["stem"] == "SMALL", base_width=c["baseWidth"])
 
 
@@ -261,11 +261,8 @@ def build(row, inputs, total):
         c = read_config("finetune-fashion-mnist.json")
         j = c["job"]
         m = dict(j["model"], baseWidth=FMNIST_STUDENT_WIDTH)
-        block = ref_resnet.BasicBlock if m["block"] == "BASIC" else ref_resnet.Bottleneck
-        model = ref_resnet.TimmResNet(block, tuple(m["layers"]), in_chans=m["inChans"], num_classes=m["numClasses"],
-                                      small_stem=m["stem"] == "SMALL", base_width=m["baseWidth"])
         b = j["data"]["batchSize"]
-        return b, finetune_row(inputs, total, model, b, j["data"]["imageSize"], m["numClasses"])
+        return b, finetune_row(inputs, total, resnet_from_config(m), b, j["data"]["imageSize"], m["numClasses"])
     if row == "mae_vitb":
         enc = spark_teacher(768, 12, 12)
         return 8, mae_row(enc, 512, 8, 16, 0.75, 8, 1.5e-4, 0.05, inputs, total)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Short learning-rate sweep of the pretrained students (issue 7): each student of STUDENTS at each base lr of LRS,
 # with run.sh's recipe (3 epochs, 1 warmup, cosine) on the first LIMIT training images only, seed 0. It reuses the
-# teacher of ROOT (symlinked, nothing is retrained) and prints every run's epoch-mean losses; summarize.py puts
-# them into docs/results.md.
+# teacher of ROOT (symlinked, nothing is retrained) and prints summarize.py's table of every run's epoch-mean
+# losses (the one it puts into docs/results.md).
 #
 #   tools/experiments/fashion_mnist/lr_sweep.sh [--root DIR] [--out DIR]
 #
@@ -37,14 +37,5 @@ for lr in $LRS; do
     EXTRA_SETS="${EXTRA_SETS:+$EXTRA_SETS }job.data.limit=$LIMIT" "$HERE/run.sh" --root "$dir"
 done
 
-python3 - "$OUT" $LRS -- $STUDENTS <<'PY'
-import json, sys
-out = sys.argv[1]; i = sys.argv.index("--"); lrs, students = sys.argv[2:i], sys.argv[i + 1:]
-print(f"epoch-mean losses (epoch 1/2/3) of the runs in {out}")
-for s in students:
-    for lr in lrs:
-        with open(f"{out}/lr-{lr}/students/{s}-s0/epochs.jsonl") as f:
-            rows = [json.loads(l) for l in f if l.strip()]
-        print(f"{s:9s} base lr {lr:>6s}: " + " ".join(
-            f"{k} " + "/".join(f"{r['losses'][k]:.4f}" for r in rows) for k in rows[-1]["losses"]))
-PY
+# the table summarize.py puts into docs/results.md
+PYTHONPATH="$HERE" python3 -c 'import sys, summarize; print("\n".join(summarize.sweep_table(sys.argv[1])))' "$OUT"

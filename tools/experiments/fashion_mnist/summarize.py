@@ -34,6 +34,17 @@ TEACHERS = OrderedDict([("mae", "MAE teacher"), ("teacher_ft", "MAE teacher, fin
                         ("random", "random ViT, same shape")])
 
 
+def student_order(key):
+    """Table position of a student key (unknown keys last)."""
+    return list(STUDENTS).index(key) if key in STUDENTS else 99
+
+
+def loss_series(recs):
+    """'feat 1.2 / 0.9; sim ...': every term's epoch means (the total only when it is the only term)."""
+    keys = [k for k in recs[-1]["losses"] if k != "loss" or len(recs[-1]["losses"]) == 1]
+    return "; ".join("%s %s" % (k, " / ".join("%.3f" % r["losses"][k] for r in recs)) for k in keys)
+
+
 def read_jsonl(path):
     out = []
     if not os.path.exists(path):
@@ -170,8 +181,7 @@ def student_table(root):
                 cells.append("%+.2f (spread %.2f): %s" % (100 * d, 100 * (sa + sb), verdict))
             gaps.append("| %s − %s | %s |" % (STUDENTS[a], STUDENTS[b], " | ".join(cells)))
     per_seed = ["| run | final top-1 | best top-1 (any epoch) |", "|---|---|---|"]
-    for (key, p), seeds in sorted(runs.items(), key=lambda kv: (list(STUDENTS).index(kv[0][0])
-                                                                if kv[0][0] in STUDENTS else 99, float(kv[0][1]))):
+    for (key, p), seeds in sorted(runs.items(), key=lambda kv: (student_order(kv[0][0]), float(kv[0][1]))):
         for seed, (fin, best) in sorted(seeds.items()):
             per_seed.append("| %s, %s labels, seed %d | %s | %s |" % (STUDENTS.get(key, key), pct_label(p), seed,
                                                                       fmt(fin), fmt(best)))
@@ -184,8 +194,7 @@ def pretrain_table(root):
     lines = ["| student, seed | base lr | epochs | epoch-mean losses, epoch 1 / 2 / ... |", "|---|---|---|---|"]
     if not os.path.isdir(sdir):
         return lines[:0]
-    for name in sorted(os.listdir(sdir), key=lambda n: (n.rsplit("-s", 1)[-1], list(STUDENTS).index(
-            n.rsplit("-s", 1)[0]) if n.rsplit("-s", 1)[0] in STUDENTS else 99)):
+    for name in sorted(os.listdir(sdir), key=lambda n: (n.rsplit("-s", 1)[-1], student_order(n.rsplit("-s", 1)[0]))):
         run = os.path.join(sdir, name)
         m = re.fullmatch(r"(.+)-s(\d+)", name)
         if not m or final_epoch(run) is None:
@@ -193,10 +202,9 @@ def pretrain_table(root):
         recs = read_jsonl(os.path.join(run, "epochs.jsonl"))
         cfg = read_json(os.path.join(run, "config.json")) or {}
         lr = cfg.get("trainer", {}).get("baseLr")
-        keys = [k for k in recs[-1]["losses"] if k != "loss" or len(recs[-1]["losses"]) == 1]
         lines.append("| %s, seed %s | %s | %d | %s |" % (
             STUDENTS.get(m.group(1), m.group(1)), m.group(2), "-" if lr is None else "%g" % lr, len(recs),
-            "; ".join("%s %s" % (k, " / ".join("%.3f" % r["losses"][k] for r in recs)) for k in keys)))
+            loss_series(recs)))
     return lines if len(lines) > 2 else []
 
 
@@ -210,17 +218,15 @@ def sweep_table(sweep):
             for name in os.listdir(sdir):
                 if final_epoch(os.path.join(sdir, name)) is not None:
                     runs.append((name.rsplit("-s", 1)[0], float(m.group(1)), os.path.join(sdir, name)))
-    runs.sort(key=lambda r: (list(STUDENTS).index(r[0]) if r[0] in STUDENTS else 99, r[1]))
+    runs.sort(key=lambda r: (student_order(r[0]), r[1]))
     lines = ["| student | base lr (peak at batch 128) | images per epoch | objective, epoch-mean 1 / 2 / 3 | wall time |",
              "|---|---|---|---|---|"]
     for student, lr, run in runs:
         recs = read_jsonl(os.path.join(run, "epochs.jsonl"))
         cfg = read_json(os.path.join(run, "config.json")) or {}
         batch = cfg.get("job", {}).get("data", {}).get("batchSize", 128)
-        keys = [k for k in recs[-1]["losses"] if k != "loss" or len(recs[-1]["losses"]) == 1]
         lines.append("| %s | %g (%g) | %d | %s | %s |" % (
-            STUDENTS.get(student, student), lr, lr * batch / 256, recs[-1]["images"],
-            "; ".join("%s %s" % (k, " / ".join("%.3f" % r["losses"][k] for r in recs)) for k in keys),
+            STUDENTS.get(student, student), lr, lr * batch / 256, recs[-1]["images"], loss_series(recs),
             hms(sum(r["seconds"] for r in recs))))
     return lines
 
@@ -316,11 +322,17 @@ def headline(root, t_lines, s_lines):
     return "\n".join(out + [""])
 
 
-def replace_between(path, begin, end, text):
+def read_marked(path, begin, end):
+    """The text of PATH, which must hold both markers."""
     with open(path) as f:
         doc = f.read()
     if begin not in doc or end not in doc:
         sys.exit("summarize.py: %s lacks the markers %s ... %s" % (path, begin, end))
+    return doc
+
+
+def replace_between(path, begin, end, text):
+    doc = read_marked(path, begin, end)
     with open(path, "w") as f:
         f.write(doc[:doc.index(begin) + len(begin)] + text + doc[doc.index(end):])
 
@@ -342,10 +354,9 @@ def main(argv=None):
     ablation = a.ablation or os.path.join(root + "-extra", "recipe-lr-2e-4")
     if not os.path.isdir(a.root):
         sys.exit("summarize.py: no run root %s (run tools/experiments/fashion_mnist/run.sh first)" % a.root)
-    with open(a.out) as f:
-        doc = f.read()
-    if BEGIN not in doc or END not in doc:
-        sys.exit("summarize.py: %s lacks the markers %s ... %s" % (a.out, BEGIN, END))
+    read_marked(a.out, BEGIN, END)  # both documents are checked before anything is written
+    if a.readme:
+        read_marked(a.readme, HEADLINE_BEGIN, HEADLINE_END)
 
     t_lines, t_notes = teacher_table(a.root)
     s_lines, gaps, per_seed, missing = student_table(a.root)
@@ -378,9 +389,7 @@ def main(argv=None):
     out += ["", "### Wall time per stage", ""] + times
     out += ["", "<details><summary>Every stage invocation</summary>", ""] + per_stage + ["", "</details>"]
     out += ["", "### Plots", ""] + (plots or ["(no plots yet)"]) + [""]
-    new = doc[:doc.index(BEGIN) + len(BEGIN)] + "\n".join(out) + doc[doc.index(END):]
-    with open(a.out, "w") as f:
-        f.write(new)
+    replace_between(a.out, BEGIN, END, "\n".join(out))
     print("wrote %s (%d plots into %s)" % (a.out, len(plots), a.plots))
 
 
