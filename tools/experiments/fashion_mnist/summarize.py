@@ -5,13 +5,14 @@
         [--readme README.md] [--sweep DIR] [--ablation DIR]
 
 Reads the run folders under ROOT (probes/*/probe.json, */epochs.jsonl, stage_times.tsv), replaces the text between
-the markers <!-- results:begin --> and <!-- results:end --> of --out with the tables, and copies the PlotListener
-plots (loss.png, metrics.png) of the teacher, the fine-tuned teacher and seed-0 students into --plots. Only runs
-marked complete (.done) count; missing ones are listed, never filled in. The teacher and student tables also go
+the markers <!-- results:begin --> and <!-- results:end --> of --out with the tables, copies the PlotListener
+plots (loss.png, metrics.png) of the teacher and the fine-tuned teacher into --plots and draws there the plots that
+compare the students (plots.py: final top-1 per budget, pretraining losses, fine-tuning curves). Only runs marked
+complete (.done) count; missing ones are listed, never filled in. The teacher and student tables also go
 between the markers <!-- headline:begin --> and <!-- headline:end --> of --readme. --sweep (default ROOT-lr-sweep, from
 lr_sweep.sh) adds the students' learning-rate sweep; --ablation (default ROOT-extra/recipe-lr-2e-4) the students
-pretrained at the first protocol's learning rate. Either is left out when its folder does not exist. Standard
-library + numpy only.
+pretrained at the first protocol's learning rate. Either is left out when its folder does not exist. Needs numpy,
+and matplotlib for the plots (Debian: python3-numpy, python3-matplotlib); --plots '' draws none.
 """
 import argparse
 import csv
@@ -147,7 +148,7 @@ def student_table(root):
             runs[(m.group(1), m.group(3))][int(m.group(2))] = (rec["metrics"]["top1"], best)
     budgets = sorted({p for (_, p) in runs}, key=float)
     if not budgets:
-        return ["(no completed fine-tuning runs yet)"], [], [], missing
+        return ["(no completed fine-tuning runs yet)"], [], [], missing, runs
     lines = ["| student | " + " | ".join("top-1 @ %s labels" % pct_label(p) for p in budgets) + " |",
              "|---|" + "---|" * len(budgets)]
     stats = {}
@@ -185,7 +186,7 @@ def student_table(root):
         for seed, (fin, best) in sorted(seeds.items()):
             per_seed.append("| %s, %s labels, seed %d | %s | %s |" % (STUDENTS.get(key, key), pct_label(p), seed,
                                                                       fmt(fin), fmt(best)))
-    return lines, gaps, per_seed, missing
+    return lines, gaps, per_seed, missing, runs
 
 
 def pretrain_table(root):
@@ -252,7 +253,8 @@ def time_table(root):
     path = os.path.join(root, "stage_times.tsv")
     if not os.path.exists(path):
         return ["(no stage_times.tsv)"], []
-    rows = list(csv.DictReader(open(path), delimiter="\t"))
+    with open(path) as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
     groups = OrderedDict()
     machines = OrderedDict()
     for r in rows:
@@ -279,31 +281,34 @@ def hms(sec):
     return "%d:%02d:%02d" % (sec // 3600, sec % 3600 // 60, sec % 60)
 
 
-def copy_plots(root, plots_dir, doc_dir, prefix=""):
-    """Copies the PNGs (their names prefixed with PREFIX); returns markdown image lines with paths relative to the
-    document."""
-    wanted = [("teacher/loss.png", "teacher-loss.png", "MAE teacher: pretraining loss"),
-              ("teacher_ft/metrics.png", "teacher_ft-metrics.png", "teacher fine-tune: top-1 per epoch"),
-              ("teacher_ft/loss.png", "teacher_ft-loss.png", "teacher fine-tune: loss")]
-    for s in ("hgkd", "hgkd_pix", "spark"):
-        wanted.append(("students/%s-s0/loss.png" % s, "student-%s-s0-loss.png" % s,
-                       "%s, seed 0: pretraining losses" % STUDENTS[s]))
-    fdir = os.path.join(root, "finetune")
-    if os.path.isdir(fdir):
-        for name in sorted(os.listdir(fdir)):
-            m = re.fullmatch(r"(.+)-s0-(\d+(?:\.\d+)?)pct", name)
-            if m:
-                wanted.append(("finetune/%s/metrics.png" % name, "finetune-%s-metrics.png" % name,
-                               "%s, seed 0, %s labels: fine-tuning top-1/top-5 per epoch" % (
-                                   STUDENTS.get(m.group(1), m.group(1)), pct_label(m.group(2)))))
-    lines = []
+def draw_plots(root, runs, plots_dir, doc_dir, prefix="", suffix=""):
+    """Copies the teacher's PlotListener PNGs and draws the comparison plots (plots.py) of the complete student
+    runs, their names prefixed with PREFIX and their titles suffixed with SUFFIX; returns markdown image lines with
+    paths relative to the document."""
+    import plots  # matplotlib only here: --no-plots and the self-test run without it
     os.makedirs(plots_dir, exist_ok=True)
-    for src, dst, caption in wanted:
+    lines = []
+
+    def add(name, caption):
+        lines.append("![%s](%s)" % (caption, os.path.relpath(os.path.join(plots_dir, prefix + name), doc_dir)))
+
+    for src, dst, caption in (("teacher/loss.png", "teacher-loss.png", "MAE teacher: pretraining loss"),
+                              ("teacher_ft/metrics.png", "teacher_ft-metrics.png",
+                               "teacher fine-tune: top-1 per epoch"),
+                              ("teacher_ft/loss.png", "teacher_ft-loss.png", "teacher fine-tune: loss")):
         p = os.path.join(root, src)
         if os.path.exists(p) and os.path.exists(os.path.join(os.path.dirname(p), ".done")):  # complete runs only
             shutil.copyfile(p, os.path.join(plots_dir, prefix + dst))
-            rel = os.path.relpath(os.path.join(plots_dir, prefix + dst), doc_dir)
-            lines.append("![%s](%s)" % (caption, rel))
+            add(dst, caption)
+    if plots.final_top1(runs, STUDENTS, os.path.join(plots_dir, prefix + "students-top1.png")):
+        add("students-top1.png", "fine-tuned students: final top-1 per budget, mean, spread and seeds" + suffix)
+    if plots.pretrain_losses(root, os.path.join(plots_dir, prefix + "pretrain-losses.png"), STUDENTS, read_jsonl,
+                             suffix):
+        add("pretrain-losses.png", "student pretraining losses per step" + suffix)
+    for p in sorted({p for (_, p) in runs}, key=float):
+        name = "finetune-%spct.png" % p
+        if plots.finetune_curves(root, p, os.path.join(plots_dir, prefix + name), STUDENTS, read_jsonl, suffix):
+            add(name, "fine-tuning at %s labels: test top-1 per evaluated epoch%s" % (pct_label(p), suffix))
     return lines
 
 
@@ -343,7 +348,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", default=os.path.join(repo, "runs", "fashion-mnist"))
     ap.add_argument("--out", default=os.path.join(repo, "docs", "results.md"))
-    ap.add_argument("--plots", default=os.path.join(repo, "docs", "results"))
+    ap.add_argument("--plots", default=os.path.join(repo, "docs", "results"),
+                    help="where the plots go ('' draws none; drawing needs matplotlib: Debian python3-matplotlib)")
     ap.add_argument("--readme", default=os.path.join(repo, "README.md"),
                     help="gets the headline tables between %s and %s ('' for none)" % (HEADLINE_BEGIN, HEADLINE_END))
     ap.add_argument("--sweep", default=None, help="lr_sweep.sh's folder (default ROOT-lr-sweep)")
@@ -355,15 +361,23 @@ def main(argv=None):
     if not os.path.isdir(a.root):
         sys.exit("summarize.py: no run root %s (run tools/experiments/fashion_mnist/run.sh first)" % a.root)
     read_marked(a.out, BEGIN, END)  # both documents are checked before anything is written
+    if a.plots:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            sys.exit("summarize.py: drawing the plots needs matplotlib (Debian: apt-get install python3-matplotlib); "
+                     "--plots '' skips them")
     if a.readme:
         read_marked(a.readme, HEADLINE_BEGIN, HEADLINE_END)
 
     t_lines, t_notes = teacher_table(a.root)
-    s_lines, gaps, per_seed, missing = student_table(a.root)
+    s_lines, gaps, per_seed, missing, runs = student_table(a.root)
     if a.readme:
         replace_between(a.readme, HEADLINE_BEGIN, HEADLINE_END, headline(a.root, t_lines, s_lines))
     times, per_stage = time_table(a.root)
-    plots = copy_plots(a.root, a.plots, os.path.dirname(os.path.abspath(a.out)))
+    doc_dir = os.path.dirname(os.path.abspath(a.out))
+    plots = (draw_plots(a.root, runs, a.plots, doc_dir) if a.plots
+             else ["(not drawn: summarize.py ran with --plots '')"])
     out = ["", "_Generated by `tools/experiments/fashion_mnist/summarize.py` from `%s`._" % os.path.relpath(
         a.root, repo), "", "### Teacher quality (linear probe on mean-pooled final tokens, Fashion-MNIST test set)", ""]
     out += t_lines + [""] + t_notes
@@ -382,15 +396,17 @@ def main(argv=None):
         out += sweep_table(sweep)
     if os.path.isdir(ablation):
         a_lines = pretrain_table(ablation)
-        _, _, a_runs, _ = student_table(ablation)
+        _, _, a_runs, _, a_by_cell = student_table(ablation)
         out += ["", "### First protocol: students pretrained at base lr 2e-4 (from `%s`)" % os.path.relpath(
             ablation, repo), ""] + a_lines + [""] + a_runs + [""] + time_table(ablation)[0] + [""]
-        out += copy_plots(ablation, a.plots, os.path.dirname(os.path.abspath(a.out)), prefix="recipe-lr-2e-4-")
+        if a.plots:
+            out += draw_plots(ablation, a_by_cell, a.plots, doc_dir, prefix="recipe-lr-2e-4-",
+                              suffix=" (first protocol, base lr 2e-4)")
     out += ["", "### Wall time per stage", ""] + times
     out += ["", "<details><summary>Every stage invocation</summary>", ""] + per_stage + ["", "</details>"]
     out += ["", "### Plots", ""] + (plots or ["(no plots yet)"]) + [""]
     replace_between(a.out, BEGIN, END, "\n".join(out))
-    print("wrote %s (%d plots into %s)" % (a.out, len(plots), a.plots))
+    print("wrote %s (%d plots into %s)" % (a.out, len(plots) if a.plots else 0, a.plots or "nowhere"))
 
 
 if __name__ == "__main__":
