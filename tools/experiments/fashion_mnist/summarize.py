@@ -2,7 +2,7 @@
 """Tables and plots of the Fashion-MNIST experiment (run.sh) into docs/results.md.
 
     python3 tools/experiments/fashion_mnist/summarize.py [--root DIR] [--out docs/results.md] [--plots docs/results]
-        [--readme README.md] [--sweep DIR] [--ablation DIR]
+        [--readme README.md] [--sweep DIR] [--lr-full DIR] [--ablation DIR]
 
 Reads the run folders under ROOT (probes/*/probe.json, */epochs.jsonl, stage_times.tsv), replaces the text between
 the markers <!-- results:begin --> and <!-- results:end --> of --out with the tables, copies the PlotListener
@@ -10,8 +10,9 @@ plots (loss.png, metrics.png) of the teacher and the fine-tuned teacher into --p
 compare the students (plots.py: final top-1 per budget, pretraining losses, fine-tuning curves). Only runs marked
 complete (.done) count; missing ones are listed, never filled in. The teacher and student tables also go
 between the markers <!-- headline:begin --> and <!-- headline:end --> of --readme. --sweep (default ROOT-lr-sweep, from
-lr_sweep.sh) adds the students' learning-rate sweep; --ablation (default ROOT-extra/recipe-lr-2e-4) the students
-pretrained at the first protocol's learning rate. Either is left out when its folder does not exist. Needs numpy,
+lr_sweep.sh) adds the students' learning-rate sweep, --lr-full (default ROOT-lr-full, lr_sweep.sh with LIMIT=0) its
+full-length check beside the grid's seed-0 students; --ablation (default ROOT-extra/recipe-lr-2e-4) the students
+pretrained at the first protocol's learning rate. Each is left out when its folder does not exist. Needs numpy,
 and matplotlib for the plots (Debian: python3-numpy, python3-matplotlib); --plots '' draws none.
 """
 import argparse
@@ -209,8 +210,8 @@ def pretrain_table(root):
     return lines if len(lines) > 2 else []
 
 
-def sweep_table(sweep):
-    """The lr sweep of lr_sweep.sh: every SWEEP/lr-X/students/S-s0 run, its per-epoch loss means and wall time."""
+def sweep_runs(sweep):
+    """(student, base lr, run folder) of every complete SWEEP/lr-X/students/S-s0 run of lr_sweep.sh."""
     runs = []
     for d in os.listdir(sweep):
         m = re.fullmatch(r"lr-(.+)", d)
@@ -219,7 +220,13 @@ def sweep_table(sweep):
             for name in os.listdir(sdir):
                 if final_epoch(os.path.join(sdir, name)) is not None:
                     runs.append((name.rsplit("-s", 1)[0], float(m.group(1)), os.path.join(sdir, name)))
-    runs.sort(key=lambda r: (student_order(r[0]), r[1]))
+    return runs
+
+
+def sweep_table(sweep, more=()):
+    """The lr sweep of lr_sweep.sh (plus the (student, lr, folder) runs MORE): every run's per-epoch loss means
+    and wall time, by student and rate."""
+    runs = sorted(sweep_runs(sweep) + list(more), key=lambda r: (student_order(r[0]), r[1]))
     lines = ["| student | base lr (peak at batch 128) | images per epoch | objective, epoch-mean 1 / 2 / 3 | wall time |",
              "|---|---|---|---|---|"]
     for student, lr, run in runs:
@@ -230,6 +237,18 @@ def sweep_table(sweep):
             STUDENTS.get(student, student), lr, lr * batch / 256, recs[-1]["images"], loss_series(recs),
             hms(sum(r["seconds"] for r in recs))))
     return lines
+
+
+def seed0_students(root):
+    """(student, base lr, folder) of the complete seed-0 pretrainings under ROOT, for the full-length lr table."""
+    out = []
+    sdir = os.path.join(root, "students")
+    for name in sorted(os.listdir(sdir)) if os.path.isdir(sdir) else []:
+        run = os.path.join(sdir, name)
+        lr = ((read_json(os.path.join(run, "config.json")) or {}).get("trainer") or {}).get("baseLr")
+        if name.endswith("-s0") and lr is not None and final_epoch(run) is not None:
+            out.append((name[:-3], float(lr), run))
+    return out
 
 
 def stage_group(stage):
@@ -354,10 +373,12 @@ def main(argv=None):
                     help="gets the headline tables between %s and %s ('' for none)" % (HEADLINE_BEGIN, HEADLINE_END))
     ap.add_argument("--sweep", default=None, help="lr_sweep.sh's folder (default ROOT-lr-sweep)")
     ap.add_argument("--ablation", default=None, help="default ROOT-extra/recipe-lr-2e-4")
+    ap.add_argument("--lr-full", default=None, help="full-length runs of lr_sweep.sh LIMIT=0 (default ROOT-lr-full)")
     a = ap.parse_args(argv)
     root = a.root.rstrip("/")
     sweep = a.sweep or root + "-lr-sweep"
     ablation = a.ablation or os.path.join(root + "-extra", "recipe-lr-2e-4")
+    lr_full = a.lr_full or root + "-lr-full"
     if not os.path.isdir(a.root):
         sys.exit("summarize.py: no run root %s (run tools/experiments/fashion_mnist/run.sh first)" % a.root)
     read_marked(a.out, BEGIN, END)  # both documents are checked before anything is written
@@ -394,6 +415,10 @@ def main(argv=None):
     if os.path.isdir(sweep):
         out += ["", "### Students' learning-rate sweep (`lr_sweep.sh`, from `%s`)" % os.path.relpath(sweep, repo), ""]
         out += sweep_table(sweep)
+    if os.path.isdir(lr_full):
+        out += ["", "### Students' learning rate at full length (seed 0, 60k images, 3 epochs; `%s` and the grid's "
+                "seed-0 runs)" % os.path.relpath(lr_full, repo), ""]
+        out += sweep_table(lr_full, seed0_students(a.root))
     if os.path.isdir(ablation):
         a_lines = pretrain_table(ablation)
         _, _, a_runs, _, a_by_cell = student_table(ablation)

@@ -77,6 +77,9 @@ class SummarizeTest(unittest.TestCase):
         run_dir(os.path.join(self.root + "-lr-sweep", "lr-2e-3", "students", "spark-s0"),
                 [({"loss": 0.76, "pix": 0.76}, {}), ({"loss": 0.67, "pix": 0.67}, {})],
                 config={"job": {"data": {"batchSize": 128}}})
+        run_dir(os.path.join(self.root + "-lr-full", "lr-3.2e-2", "students", "spark-s0"),
+                [({"loss": 0.5, "pix": 0.5}, {}), ({"loss": 0.3, "pix": 0.3}, {})],
+                config={"job": {"data": {"batchSize": 128}}})
         self.doc = os.path.join(t, "results.md")
         self.readme = os.path.join(t, "README.md")
         write(self.doc, DOC)
@@ -122,6 +125,13 @@ class SummarizeTest(unittest.TestCase):
         self.assertIn("| SparK (pixel only) | 0.002 (0.001) | 5120 | pix 0.760 / 0.670 | 0:02:00 |", self.out)
         self.assertIn("| fine-tuning at 1% labels | 2 | 3 | 0:02:00 |", self.out)
         self.assertIn("| **total** | | 4 | **1:02:00** |", self.out)
+
+    def test_full_length_lr_table_holds_the_grid_seed0_runs(self):
+        full = self.out[self.out.index("### Students' learning rate at full length"):]
+        full = full[:full.index("\n### ", 1)]
+        self.assertIn("| H-GKD | 0.008 (0.004) | 5120 | feat 1.500 / 0.750; sim 0.500 / 0.250 | 0:02:00 |", full)
+        self.assertIn("| SparK (pixel only) | 0.032 (0.016) | 5120 | pix 0.500 / 0.300 | 0:02:00 |", full)
+        self.assertNotIn("0.002 (0.001)", full)  # the short sweep's rows stay in their own table
 
     def test_only_the_marked_sections_change(self):
         self.assertTrue(self.out.startswith("# doc\n\nhand-written\n\n<!-- results:begin -->"))
