@@ -44,6 +44,8 @@
 #   TEACHER_FT_FRACTION, TEACHER_FT_EPOCHS   the teacher's supervised fine-tune (0.1, 50)
 #   PROBE_FRACTIONS  label fractions of the probes ("0.1 1"); PROBE_EPOCHS (90)
 #   EXTRA_SETS       extra --set arguments for every stage with a job.data (e.g. "job.data.workers=1")
+#   MACHINE_NOTE     a note for stage_times.tsv's machine column (e.g. "beside another 1-thread driver"); the column
+#                    also records OMP_NUM_THREADS when it is set
 #
 # --smoke: every stage on 200 embedded images, budgets 5/10/100%, 1 epoch, tiny models, seed 0, into
 # runs/fashion-mnist-smoke (the same knobs override it). --dry-run prints the hgkd commands without running them.
@@ -113,7 +115,7 @@ PROBE_EPOCHS="${PROBE_EPOCHS:-90}"
 read -r -a EXTRA <<< "${EXTRA_SETS:-}"
 
 TIMES="$ROOT/stage_times.tsv"
-MACHINE="$(hostname) ($(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown))"
+MACHINE="$(hostname) ($(nproc --all) cpus, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown)${OMP_NUM_THREADS:+, OMP_NUM_THREADS=$OMP_NUM_THREADS})${MACHINE_NOTE:+ [$MACHINE_NOTE]}"
 mkdir -p "$ROOT"
 [[ -f "$TIMES" ]] || printf 'stage\tseconds\tstatus\tmachine\tfinished\n' > "$TIMES"
 
