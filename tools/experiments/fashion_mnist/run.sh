@@ -176,8 +176,8 @@ train_stage() {
   cat "$dir/.last.log" >> "$dir/driver.log"
   if [[ $rc == 0 ]] && grep -q ': completed after' "$dir/.last.log"; then
     status=completed; touch "$dir/.done"
-  elif [[ $rc == 0 ]] && grep -q 'stopped early' "$dir/.last.log"; then
-    status=stopped
+  elif grep -q 'stopped early\|run stopped after' "$dir/.last.log"; then
+    status=stopped   # SIGTERM/Ctrl-C: checkpointed at an epoch end; the JVM then exits 143/130, often before the summary
   elif grep -q 'is the end of the run' "$dir/.last.log"; then
     status=completed; touch "$dir/.done"   # finished before, but the driver did not see it
   else
