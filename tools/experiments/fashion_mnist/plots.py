@@ -94,21 +94,20 @@ def pretrain_losses(root, path, labels, read_jsonl, title_suffix=""):
     return True
 
 
-def finetune_curves(root, pct, path, labels, read_jsonl, title_suffix=""):
+def finetune_curves(runs, pct, path, labels, title_suffix=""):
     """Test top-1 at every evaluated epoch of every complete fine-tune at budget PCT; colour = student, line style =
-    seed. Returns False when there is no complete run."""
-    runs = _runs(os.path.join(root, "finetune"), r"(.+)-s(\d+)-%spct" % re.escape(pct))
-    if not runs:
+    seed. RUNS as for final_top1. Returns False when there is no complete run."""
+    cells = sorted(((s, seeds) for (s, p), seeds in runs.items() if p == pct), key=lambda c: list(labels).index(c[0])
+                   if c[0] in labels else len(labels))
+    if not cells:
         return False
     fig, ax = plt.subplots(figsize=(8, 5))
-    for m, d in runs:
-        pts = [(r["epoch"] + 1, 100 * r["metrics"]["top1"]) for r in read_jsonl(os.path.join(d, "epochs.jsonl"))
-               if "top1" in r.get("metrics", {})]
-        if pts:
-            x, y = zip(*pts)
-            seed = int(m.group(2))
-            ax.plot(x, y, SEED_STYLES[seed % len(SEED_STYLES)], marker="o", markersize=3,
-                    color=COLOURS.get(m.group(1)), label="%s, seed %d" % (labels.get(m.group(1), m.group(1)), seed))
+    for student, seeds in cells:
+        for seed, (_, _, curve) in sorted(seeds.items()):
+            if curve:
+                x, y = zip(*curve)
+                ax.plot(x, [100 * v for v in y], SEED_STYLES[seed % len(SEED_STYLES)], marker="o", markersize=3,
+                        color=COLOURS.get(student), label="%s, seed %d" % (labels.get(student, student), seed))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test top-1 (%)")
     ax.grid(True, alpha=0.3)
@@ -121,7 +120,8 @@ def finetune_curves(root, pct, path, labels, read_jsonl, title_suffix=""):
 
 def final_top1(runs, labels, path):
     """Bars: mean final top-1 per student and budget, error bars one sample std, dots the seeds. RUNS maps
-    (student, pct) -> {seed: (final, best)} as summarize.student_table collects it. Returns False when empty."""
+    (student, pct) -> {seed: (final, best, curve)} as summarize.student_table collects it. Returns False when
+    empty."""
     budgets = sorted({p for (_, p) in runs}, key=float)
     students = [s for s in labels if any((s, p) in runs for p in budgets)]
     if not budgets or not students:

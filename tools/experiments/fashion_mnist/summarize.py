@@ -133,7 +133,7 @@ def read_json(path):
 
 def student_table(root):
     fdir = os.path.join(root, "finetune")
-    runs = defaultdict(dict)  # (student, pct) -> seed -> (final top1, best top1)
+    runs = defaultdict(dict)  # (student, pct) -> seed -> (final top1, best top1, [(epoch, top1) evaluated])
     missing = []
     if os.path.isdir(fdir):
         for name in sorted(os.listdir(fdir)):
@@ -146,7 +146,8 @@ def student_table(root):
                 continue
             recs = read_jsonl(os.path.join(fdir, name, "epochs.jsonl"))
             best = max(r["metrics"].get("top1", 0) for r in recs)
-            runs[(m.group(1), m.group(3))][int(m.group(2))] = (rec["metrics"]["top1"], best)
+            curve = [(r["epoch"] + 1, r["metrics"]["top1"]) for r in recs if "top1" in r.get("metrics", {})]
+            runs[(m.group(1), m.group(3))][int(m.group(2))] = (rec["metrics"]["top1"], best, curve)
     budgets = sorted({p for (_, p) in runs}, key=float)
     if not budgets:
         return ["(no completed fine-tuning runs yet)"], [], [], missing, runs
@@ -184,7 +185,7 @@ def student_table(root):
             gaps.append("| %s − %s | %s |" % (STUDENTS[a], STUDENTS[b], " | ".join(cells)))
     per_seed = ["| run | final top-1 | best top-1 (any epoch) |", "|---|---|---|"]
     for (key, p), seeds in sorted(runs.items(), key=lambda kv: (student_order(kv[0][0]), float(kv[0][1]))):
-        for seed, (fin, best) in sorted(seeds.items()):
+        for seed, (fin, best, _) in sorted(seeds.items()):
             per_seed.append("| %s, %s labels, seed %d | %s | %s |" % (STUDENTS.get(key, key), pct_label(p), seed,
                                                                       fmt(fin), fmt(best)))
     return lines, gaps, per_seed, missing, runs
@@ -304,7 +305,7 @@ def draw_plots(root, runs, plots_dir, doc_dir, prefix="", suffix=""):
     """Copies the teacher's PlotListener PNGs and draws the comparison plots (plots.py) of the complete student
     runs, their names prefixed with PREFIX and their titles suffixed with SUFFIX; returns markdown image lines with
     paths relative to the document."""
-    import plots  # matplotlib only here: --no-plots and the self-test run without it
+    import plots  # matplotlib only here: --plots '' and the self-test run without it
     os.makedirs(plots_dir, exist_ok=True)
     lines = []
 
@@ -326,7 +327,7 @@ def draw_plots(root, runs, plots_dir, doc_dir, prefix="", suffix=""):
         add("pretrain-losses.png", "student pretraining losses per step" + suffix)
     for p in sorted({p for (_, p) in runs}, key=float):
         name = "finetune-%spct.png" % p
-        if plots.finetune_curves(root, p, os.path.join(plots_dir, prefix + name), STUDENTS, read_jsonl, suffix):
+        if plots.finetune_curves(runs, p, os.path.join(plots_dir, prefix + name), STUDENTS, suffix):
             add(name, "fine-tuning at %s labels: test top-1 per evaluated epoch%s" % (pct_label(p), suffix))
     return lines
 
