@@ -29,7 +29,7 @@
 #   STUDENTS         pretrained students ("hgkd hgkd_pix spark"); the scratch student is always fine-tuned
 #   BUDGETS          label fractions ("0.01 0.1 1")
 #   LABEL_SEED       seed of the labelled subsets (0): the same subset for every student and seed at a budget
-#   TEACHER_EPOCHS   MAE epochs over the 60k images (20); the issue asks for >= 10 and a clear win over random
+#   TEACHER_EPOCHS   MAE epochs over the 60k images (10); the issue asks for >= 10 and a clear win over random
 #   TEACHER_BASE_LR  MAE base lr per 256 images (6e-4, so 3e-4 at batch 128). MAE's 1.5e-4 is tuned for batch
 #                    4096 and 800+ epochs; scaled linearly to batch 128 it leaves a 10-20 epoch run barely trained
 #   STUDENT_EPOCHS   pretraining epochs of every pretrained student (3)
@@ -47,6 +47,9 @@
 #   EXTRA_SETS       extra --set arguments for every stage with a job.data (e.g. "job.data.workers=1")
 #   MACHINE_NOTE     a note for stage_times.tsv's machine column (e.g. "beside another 1-thread driver"); the column
 #                    also records OMP_NUM_THREADS when it is set
+#   STAGES           an extended regex: run only the stages whose name matches (default: all). Splits the work
+#                    between two drivers, e.g. STAGES='^(probe\.random|(finetune|eval)\.scratch)' beside the rest;
+#                    the driver does not check that the outputs an excluded stage would make exist
 #
 # --smoke: every stage on 200 embedded images, budgets 5/10/100%, 1 epoch, tiny models, seed 0, into
 # runs/fashion-mnist-smoke (the same knobs override it). --dry-run prints the hgkd commands without running them.
@@ -102,7 +105,7 @@ SEEDS="${SEEDS:-0 1 2}"
 STUDENTS="${STUDENTS:-hgkd hgkd_pix spark}"
 BUDGETS="${BUDGETS:-0.01 0.1 1}"
 LABEL_SEED="${LABEL_SEED:-0}"
-TEACHER_EPOCHS="${TEACHER_EPOCHS:-20}"
+TEACHER_EPOCHS="${TEACHER_EPOCHS:-10}"
 TEACHER_BASE_LR="${TEACHER_BASE_LR:-6e-4}"
 STUDENT_EPOCHS="${STUDENT_EPOCHS:-3}"
 STUDENT_BASE_LR="${STUDENT_BASE_LR-8e-3}"
@@ -115,6 +118,7 @@ TEACHER_FT_EPOCHS="${TEACHER_FT_EPOCHS:-50}"
 PROBE_FRACTIONS="${PROBE_FRACTIONS:-0.1 1}"
 PROBE_EPOCHS="${PROBE_EPOCHS:-90}"
 read -r -a EXTRA <<< "${EXTRA_SETS:-}"
+STAGES="${STAGES:-}"
 
 TIMES="$ROOT/stage_times.tsv"
 MACHINE="$(hostname) ($(nproc --all) cpus, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown)${OMP_NUM_THREADS:+, OMP_NUM_THREADS=$OMP_NUM_THREADS})${MACHINE_NOTE:+ [$MACHINE_NOTE]}"
@@ -122,6 +126,9 @@ mkdir -p "$ROOT"
 [[ -f "$TIMES" ]] || printf 'stage\tseconds\tstatus\tmachine\tfinished\n' > "$TIMES"
 
 log() { echo "[$(date '+%F %T')] $*" | tee -a "$ROOT/driver.log" >&2; }
+
+# selected NAME: whether STAGES lets this driver run stage NAME
+selected() { [[ -z "$STAGES" ]] || grep -Eq -- "$STAGES" <<< "$1"; }
 
 # warmup epochs: a tenth of the run, 1 under 10 epochs, 0 for runs of 1 or 2 epochs (smoke runs: the schedule
 # needs warmup + 2 steps)
@@ -162,6 +169,7 @@ has_checkpoint() { compgen -G "$1/checkpoints/checkpoint-*" > /dev/null; }
 # train_stage NAME DIR hgkd-args... : a resumable training run into DIR
 train_stage() {
   local name=$1 dir=$2; shift 2
+  selected "$name" || return 0
   if [[ -f "$dir/.done" ]]; then log "skip $name: complete"; return; fi
   local resume=() status
   if has_checkpoint "$dir"; then resume=(--resume); fi
@@ -197,6 +205,7 @@ train_stage() {
 # the args name it as the literal @OUT@, or else the command's standard output is the file
 file_stage() {
   local name=$1 file=$2; shift 2
+  selected "$name" || return 0
   if [[ -f "$file" ]]; then log "skip $name: $file exists"; return; fi
   local args=() a tmp="$file.tmp" to_stdout=1
   [[ "$file" == *.safetensors ]] && tmp="${file%.safetensors}.tmp.safetensors"
@@ -229,6 +238,7 @@ file_stage() {
 # probe_stage NAME DIR WEIGHTS|null FRACTION
 probe_stage() {
   local name=$1 dir=$2 weights=$3 f=$4
+  selected "$name" || return 0
   if [[ -f "$dir/probe.json" ]]; then log "skip $name: $dir/probe.json exists"; return; fi
   local args=(probe --config "$CONFIGS/probe-fashion-mnist.json" --set "job.encoderWeights=$weights"
     --set "job.epochs=$PROBE_EPOCHS" --set "job.warmupEpochs=$(warmup "$PROBE_EPOCHS")")
@@ -335,7 +345,9 @@ finetune_all() {  # finetune_all SEED FRACTION: every student and scratch
     mapfile -t -O "${#args[@]}" args < <(sets "${DATA_SETS[@]}" "${FT_SETS[@]}" "${EXTRA[@]}"; labels_set "$f")
     train_stage "finetune.$s.s$seed.${p}pct" "$dir" "${args[@]}"
     last=""
-    [[ $DRY == 0 ]] && last=$(ls -d "$dir"/checkpoints/checkpoint-* | sort | tail -n 1)
+    if [[ $DRY == 0 ]] && selected "eval.$s.s$seed.${p}pct" && [[ ! -f "$dir/eval.txt" ]]; then
+      last=$(ls -d "$dir"/checkpoints/checkpoint-* | sort | tail -n 1)
+    fi
     file_stage "eval.$s.s$seed.${p}pct" "$dir/eval.txt" eval "${last:-$dir/checkpoints/LAST}" --set data.workers=1
   done
 }
