@@ -33,8 +33,9 @@ for lr in $LRS; do
   dir="$OUT/lr-$lr"
   mkdir -p "$dir"
   for d in teacher teacher_ft probes; do [[ -e "$dir/$d" ]] || ln -s "$ROOT/$d" "$dir/$d"; done
-  # every student at this rate, whatever run.sh's per-student defaults (STUDENT_BASE_LR_spark)
-  SEEDS=0 BUDGETS=" " STUDENTS="$STUDENTS" STUDENT_BASE_LR="$lr" STUDENT_BASE_LR_hgkd="$lr" \
+  # every student at this rate, whatever run.sh's per-student defaults (STUDENT_BASE_LR_spark); only the students'
+  # stages, so the teacher's fine-tune and probes need not be done (another driver may be running them)
+  SEEDS=0 BUDGETS=" " STAGES='^student\.' STUDENTS="$STUDENTS" STUDENT_BASE_LR="$lr" STUDENT_BASE_LR_hgkd="$lr" \
     STUDENT_BASE_LR_hgkd_pix="$lr" STUDENT_BASE_LR_spark="$lr" \
     EXTRA_SETS="${EXTRA_SETS:+$EXTRA_SETS }job.data.limit=$LIMIT" "$HERE/run.sh" --root "$dir"
 done

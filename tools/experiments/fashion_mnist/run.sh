@@ -260,6 +260,17 @@ probe_stage() {
   fi
 }
 
+# export_for CONSUMER_PENDING NAME RUN_DIR FILE: the encoder of a finished training run, exported when a stage
+# that reads it is about to run (CONSUMER_PENDING=1), whatever STAGES says. So a root restored from an archive
+# (archive.py), which keeps a run's records but not its checkpoints, needs no export once its consumers are done.
+export_for() {
+  [[ $1 == 1 ]] || return 0
+  STAGES="" file_stage "$2" "$4" export "$3" --output @OUT@
+}
+# pending_train NAME DIR / pending_probe NAME DIR: 1 when this driver will run that stage
+pending_train() { if selected "$1" && [[ ! -f "$2/.done" ]]; then echo 1; else echo 0; fi; }
+pending_probe() { if selected "$1" && [[ ! -f "$2/probe.json" ]]; then echo 1; else echo 0; fi; }
+
 CURRENT_STAGE=""
 on_signal() {
   # the running hgkd got the signal too and has written its epoch-end checkpoint by now
@@ -278,23 +289,29 @@ args=(pretrain-teacher --config "$CONFIGS/pretrain-teacher-fashion-mnist.json"
   --set "trainer.baseLr=$TEACHER_BASE_LR" --set "trainer.checkpointEvery=1")
 mapfile -t -O "${#args[@]}" args < <(arch_sets job.mae.encoder; sets "${DATA_SETS[@]}" "${EXTRA[@]}")
 train_stage teacher "$TEACHER" "${args[@]}"
-file_stage teacher.export "$TEACHER/vit_encoder.safetensors" export "$TEACHER" --output @OUT@
+TEACHER_ENC="$TEACHER/vit_encoder.safetensors"
+teacher_export() { export_for "$1" teacher.export "$TEACHER" "$TEACHER_ENC"; }
 
 TEACHER_FT="$ROOT/teacher_ft"
 args=(finetune-vit --config "$CONFIGS/finetune-vit-fashion-mnist.json"
-  --set "job.encoderWeights=$TEACHER/vit_encoder.safetensors"
+  --set "job.encoderWeights=$TEACHER_ENC"
   --set "trainer.epochs=$TEACHER_FT_EPOCHS" --set "trainer.warmupEpochs=$(warmup "$TEACHER_FT_EPOCHS")"
   --set "trainer.checkpointEvery=1" --set "trainer.evalEvery=$(eval_every "$TEACHER_FT_EPOCHS")")
 mapfile -t -O "${#args[@]}" args < <(arch_sets job.encoder; sets "${DATA_SETS[@]}" "${TEACHER_FT_SETS[@]}" "${EXTRA[@]}"
   labels_set "$TEACHER_FT_FRACTION")
+teacher_export "$(pending_train teacher_ft "$TEACHER_FT")"
 train_stage teacher_ft "$TEACHER_FT" "${args[@]}"
-file_stage teacher_ft.export "$TEACHER_FT/vit_encoder.safetensors" export "$TEACHER_FT" --output @OUT@
 
 for f in $PROBE_FRACTIONS; do
   p=$(pct "$f")
-  probe_stage "probe.mae.${p}pct" "$ROOT/probes/mae-${p}pct" "$TEACHER/vit_encoder.safetensors" "$f"
+  dir="$ROOT/probes/mae-${p}pct"
+  teacher_export "$(pending_probe "probe.mae.${p}pct" "$dir")"
+  probe_stage "probe.mae.${p}pct" "$dir" "$TEACHER_ENC" "$f"
   probe_stage "probe.random.${p}pct" "$ROOT/probes/random-${p}pct" null "$f"
-  probe_stage "probe.teacher_ft.${p}pct" "$ROOT/probes/teacher_ft-${p}pct" "$TEACHER_FT/vit_encoder.safetensors" "$f"
+  dir="$ROOT/probes/teacher_ft-${p}pct"
+  export_for "$(pending_probe "probe.teacher_ft.${p}pct" "$dir")" teacher_ft.export "$TEACHER_FT" \
+    "$TEACHER_FT/vit_encoder.safetensors"
+  probe_stage "probe.teacher_ft.${p}pct" "$dir" "$TEACHER_FT/vit_encoder.safetensors" "$f"
 done
 
 # --------------------------------------------------------------------------------------------------- students
@@ -310,7 +327,7 @@ student_sets() {  # the loss and student changes of each pretrained student over
   local lr="${!lr_var:-$STUDENT_BASE_LR}"
   if [[ -n "$lr" ]]; then sets "trainer.baseLr=$lr"; fi
   if [[ "$1" != spark ]]; then
-    sets "job.teacherWeights=$TEACHER/vit_encoder.safetensors"
+    sets "job.teacherWeights=$TEACHER_ENC"
     arch_sets job.teacher
   fi
 }
@@ -323,8 +340,8 @@ pretrain_students() {  # pretrain_students SEED
       --set "trainer.epochs=$STUDENT_EPOCHS" --set "trainer.warmupEpochs=$(warmup "$STUDENT_EPOCHS")"
       --set "trainer.checkpointEvery=1")
     mapfile -t -O "${#args[@]}" args < <(student_sets "$s"; sets "${DATA_SETS[@]}" "${STUDENT_SETS[@]}" "${EXTRA[@]}")
+    [[ $s == spark ]] || teacher_export "$(pending_train "student.$s.s$seed" "$dir")"
     train_stage "student.$s.s$seed" "$dir" "${args[@]}"
-    file_stage "student.$s.s$seed.export" "$dir/student_encoder.safetensors" export "$dir" --output @OUT@
   done
 }
 
@@ -343,6 +360,10 @@ finetune_all() {  # finetune_all SEED FRACTION: every student and scratch
       --set "trainer.epochs=$e" --set "trainer.warmupEpochs=$(warmup "$e")" --set "trainer.checkpointEvery=1"
       --set "trainer.evalEvery=$(eval_every "$e")")
     mapfile -t -O "${#args[@]}" args < <(sets "${DATA_SETS[@]}" "${FT_SETS[@]}" "${EXTRA[@]}"; labels_set "$f")
+    if [[ $s != scratch ]]; then
+      export_for "$(pending_train "finetune.$s.s$seed.${p}pct" "$dir")" "student.$s.s$seed.export" \
+        "$ROOT/students/$s-s$seed" "$weights"
+    fi
     train_stage "finetune.$s.s$seed.${p}pct" "$dir" "${args[@]}"
     last=""
     if [[ $DRY == 0 ]] && selected "eval.$s.s$seed.${p}pct" && [[ ! -f "$dir/eval.txt" ]]; then

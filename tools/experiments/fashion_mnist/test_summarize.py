@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Self-test of summarize.py on a synthetic run root (no training, about a second).
+"""Self-test of summarize.py and archive.py on a synthetic run root (no training, about a second).
 
     python3 tools/experiments/fashion_mnist/test_summarize.py [-v]
 
 Checks the numbers summarize.py derives (means, sample spreads, gap verdicts), that incomplete runs never count,
-and that it only rewrites the text between its markers.
+and that it only rewrites the text between its markers; that archive.py keeps the records of finished stages and
+the named weights only, and that its restore never overwrites.
 """
 import json
 import os
@@ -13,6 +14,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import archive  # noqa: E402
 import summarize  # noqa: E402
 
 try:
@@ -161,6 +163,47 @@ class SummarizeTest(unittest.TestCase):
             self.assertIn("(plots/%s)" % name, doc)
         self.assertFalse(os.path.exists(os.path.join(out_dir, "teacher-loss.png")))  # no teacher run here
         self.assertEqual([], [f for f in os.listdir(out_dir) if ".tmp" in f])
+
+
+class ArchiveTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = os.path.join(self.tmp.name, "runs")
+        self.archive = os.path.join(self.tmp.name, "archive")
+        run_dir(os.path.join(self.root, "teacher"), [({"loss": 0.5}, {})])
+        for f in ("loss.png", "vit_encoder.safetensors", "checkpoints/checkpoint-0001/model.safetensors", "driver.log"):
+            write(os.path.join(self.root, "teacher", f), "x")
+        run_dir(os.path.join(self.root, "students", "hgkd-s0"), [({"loss": 0.5}, {})], done=False)
+        write(os.path.join(self.root, "probes", "mae-10pct", "probe.json"), "{}")
+        write(os.path.join(self.root, "probes", "mae-10pct", "probe.log"), "log")
+        write(os.path.join(self.root, "finetune", "scratch-s0-1pct", "eval.txt"), "top1")
+        write(os.path.join(self.root, "stage_times.tsv"), "stage\n")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def files(self, top):
+        return sorted(os.path.relpath(os.path.join(d, f), top) for d, _, fs in os.walk(top) for f in fs)
+
+    def test_save_keeps_finished_records_and_named_weights(self):
+        archive.save(self.root, self.archive, ["teacher/vit_encoder.safetensors"])
+        self.assertEqual(["finetune/scratch-s0-1pct/eval.txt", "probes/mae-10pct/probe.json", "stage_times.tsv",
+                          "teacher/.done", "teacher/config.json", "teacher/epochs.jsonl", "teacher/loss.png",
+                          "teacher/vit_encoder.safetensors"], self.files(self.archive))
+        archive.save(self.root, self.archive, [])  # the teacher's consumers are done: its weights leave
+        self.assertNotIn("teacher/vit_encoder.safetensors", self.files(self.archive))
+        self.assertIn("teacher/epochs.jsonl", self.files(self.archive))
+        with self.assertRaises(SystemExit):
+            archive.save(self.root, self.archive, ["teacher/missing.safetensors"])
+
+    def test_restore_never_overwrites(self):
+        archive.save(self.root, self.archive, [])
+        other = os.path.join(self.tmp.name, "other")
+        write(os.path.join(other, "stage_times.tsv"), "newer\n")
+        archive.restore(other, self.archive)
+        with open(os.path.join(other, "stage_times.tsv")) as f:
+            self.assertEqual("newer\n", f.read())
+        self.assertEqual(self.files(self.archive), self.files(other))
 
 
 if __name__ == "__main__":
