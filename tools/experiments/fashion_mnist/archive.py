@@ -3,7 +3,9 @@
 
 The run folders are git-ignored and live on one machine; a sitting that ends on another machine loses them
 (2026-11-27: every run of the grid, teacher included, was lost that way). `save` copies what summarize.py and
-run.sh read from every finished stage into a committed folder (default docs/results/runs/fashion-mnist):
+run.sh read from every finished stage into a committed folder (default docs/results/runs/<the root's name>, so
+runs/fashion-mnist-lr-full goes to docs/results/runs/fashion-mnist-lr-full; summarize.py finds the sweep roots
+beside the main one there as it does under runs/):
 
   stage_times.tsv; for finished training runs (.done) .done, config.json, epochs.jsonl, metrics.jsonl, and the
   teacher's and fine-tuned teacher's loss.png and metrics.png; for probes probe.json and config.json; eval.txt
@@ -27,7 +29,7 @@ import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DEFAULT_ROOT = os.path.join(REPO, "runs", "fashion-mnist")
-DEFAULT_ARCHIVE = os.path.join(REPO, "docs", "results", "runs", "fashion-mnist")
+ARCHIVES = os.path.join(REPO, "docs", "results", "runs")
 
 TRAIN_RECORDS = (".done", "config.json", "epochs.jsonl", "metrics.jsonl")
 TEACHER_PLOTS = ("loss.png", "metrics.png")  # summarize.py copies these of teacher/ and teacher_ft/
@@ -111,9 +113,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("command", choices=("save", "restore"))
     ap.add_argument("--root", default=DEFAULT_ROOT, help="the run root (default %(default)s)")
-    ap.add_argument("--archive", default=DEFAULT_ARCHIVE, help="the committed copy (default %(default)s)")
+    ap.add_argument("--archive", help="the committed copy (default: docs/results/runs/<the root's name>)")
     ap.add_argument("--weights", nargs="*", default=[], help="exported encoders to keep, relative to the root")
     a = ap.parse_args(argv)
+    a.archive = a.archive or os.path.join(ARCHIVES, os.path.basename(os.path.normpath(a.root)))
     if a.command == "save":
         save(a.root, a.archive, a.weights)
     else:
