@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -169,14 +170,15 @@ final class TrainingRun {
                     trainer.stepsPerEpoch(), trainer.totalSteps());
             out.println("output: " + output.toAbsolutePath() + (resume ? " (resuming)" : ""));
             out.flush();
-            RunSummary summary = withStopOnSignal(trainer, () -> resume ? trainer.resume() : trainer.fit());
-            out.printf(Locale.ROOT, "%s: %s after %d epochs, %d steps, %.1f s; metrics %s%n", job.kind(),
-                    summary.status().name().toLowerCase(Locale.ROOT), summary.epochs(), summary.globalSteps(),
-                    summary.seconds(), summary.finalMetrics());
-            if (summary.status() == RunSummary.Status.STOPPED) {
-                out.println("stopped early: continue with --resume");
-            }
-            out.flush();
+            withStopOnSignal(trainer, () -> resume ? trainer.resume() : trainer.fit(), summary -> {
+                out.printf(Locale.ROOT, "%s: %s after %d epochs, %d steps, %.1f s; metrics %s%n", job.kind(),
+                        summary.status().name().toLowerCase(Locale.ROOT), summary.epochs(), summary.globalSteps(),
+                        summary.seconds(), summary.finalMetrics());
+                if (summary.status() == RunSummary.Status.STOPPED) {
+                    out.println("stopped early: continue with --resume");
+                }
+                out.flush();
+            });
             return Hgkd.OK;
         }
     }
@@ -189,9 +191,10 @@ final class TrainingRun {
 
     /**
      * Runs {@code fit} with a shutdown hook that asks the trainer to stop at the end of the current epoch (SIGTERM,
-     * Ctrl-C) and waits for that checkpoint before the JVM exits.
+     * Ctrl-C), then {@code report}s its summary; the hook holds the JVM's exit until both are done, so a stopped run's
+     * checkpoint and summary lines are always written.
      */
-    private static RunSummary withStopOnSignal(Trainer trainer, Fit fit) throws IOException {
+    private static void withStopOnSignal(Trainer trainer, Fit fit, Consumer<RunSummary> report) throws IOException {
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             System.err.println("hgkd: stop requested; finishing the current epoch and writing a checkpoint"
@@ -211,7 +214,7 @@ final class TrainingRun {
             // already shutting down or not allowed: run without
         }
         try {
-            return fit.call();
+            report.accept(fit.call());
         } finally {
             done.countDown();
             if (installed) {
