@@ -33,11 +33,10 @@
 #   TEACHER_BASE_LR  MAE base lr per 256 images (6e-4, so 3e-4 at batch 128). MAE's 1.5e-4 is tuned for batch
 #                    4096 and 800+ epochs; scaled linearly to batch 128 it leaves a 10-20 epoch run barely trained
 #   STUDENT_EPOCHS   pretraining epochs of every pretrained student (3)
-#   STUDENT_BASE_LR  LAMB base lr per 256 images of the pretrained students (8e-3, so 4e-3 at batch 128; chosen
-#                    by lr_sweep.sh, see docs/results.md: the config's 2e-4, SparK's value for batch 4096 and 1600
-#                    epochs, leaves 3 epochs at batch 128 nearly untrained); STUDENT_BASE_LR_<student> overrides it
-#                    for one student: STUDENT_BASE_LR_spark defaults to 3.2e-2 (chosen at full length, results.md);
-#                    empty: the config's
+#   STUDENT_BASE_LR  LAMB base lr per 256 images of the pretrained students (3.2e-2, so 1.6e-2 at batch 128;
+#                    chosen by lr_sweep.sh and checked at full length for H-GKD and SparK, see docs/results.md: the
+#                    config's 2e-4, SparK's value for batch 4096 and 1600 epochs, leaves 3 epochs at batch 128 nearly
+#                    untrained); STUDENT_BASE_LR_<student> overrides it for one student; empty: the config's
 #   STUDENT_WIDTH    base width of every student ResNet-18 (32, the issue's half-width student; 64 is the bundled
 #                    configs' full width, about 4x the FLOPs); the pretraining decoder is 4x as wide
 #   FT_EPOCHS_1PCT, FT_EPOCHS_10PCT, FT_EPOCHS_100PCT   fine-tuning epochs per budget (50, 20, 3); each run
@@ -108,8 +107,7 @@ LABEL_SEED="${LABEL_SEED:-0}"
 TEACHER_EPOCHS="${TEACHER_EPOCHS:-10}"
 TEACHER_BASE_LR="${TEACHER_BASE_LR:-6e-4}"
 STUDENT_EPOCHS="${STUDENT_EPOCHS:-3}"
-STUDENT_BASE_LR="${STUDENT_BASE_LR-8e-3}"
-STUDENT_BASE_LR_spark="${STUDENT_BASE_LR_spark-3.2e-2}"
+STUDENT_BASE_LR="${STUDENT_BASE_LR-3.2e-2}"
 FT_EPOCHS_1PCT="${FT_EPOCHS_1PCT:-50}"
 FT_EPOCHS_10PCT="${FT_EPOCHS_10PCT:-20}"
 FT_EPOCHS_100PCT="${FT_EPOCHS_100PCT:-3}"
