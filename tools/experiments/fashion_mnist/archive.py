@@ -7,7 +7,7 @@ run.sh read from every finished stage into a committed folder (default docs/resu
 runs/fashion-mnist-lr-full goes to docs/results/runs/fashion-mnist-lr-full; summarize.py finds the sweep roots
 beside the main one there as it does under runs/):
 
-  stage_times.tsv; for finished training runs (.done) .done, config.json, epochs.jsonl, metrics.jsonl, and the
+  every stage_times.tsv; for finished training runs (.done) .done, config.json, epochs.jsonl, metrics.jsonl, and the
   teacher's and fine-tuned teacher's loss.png and metrics.png; for probes probe.json and config.json; eval.txt
 
 Checkpoints are never copied. Weights only when named with --weights (paths under the root, e.g.
@@ -38,13 +38,11 @@ TEACHER_PLOTS = ("loss.png", "metrics.png")  # summarize.py copies these of teac
 def records(root):
     """Relative paths of the record files of every finished stage under root (no weights, no checkpoints)."""
     out = []
-    if os.path.isfile(os.path.join(root, "stage_times.tsv")):
-        out.append("stage_times.tsv")
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != "checkpoints")
         rel = os.path.relpath(dirpath, root)
         files = set(filenames)
-        keep = []
+        keep = ["stage_times.tsv"] if "stage_times.tsv" in files else []  # lr_sweep.sh's roots have one per rate
         if ".done" in files:
             keep += [f for f in TRAIN_RECORDS if f in files]
             if rel in ("teacher", "teacher_ft"):
