@@ -6,8 +6,8 @@
 #
 #   tools/experiments/fashion_mnist/lr_sweep.sh [--root DIR] [--out DIR]
 #
-# Environment: STUDENTS ("hgkd spark"), LRS ("2e-4 2e-3 8e-3"), LIMIT (5120: 40 steps of 128 per epoch), and
-# run.sh's (HGKD, STUDENT_WIDTH, ...). Resumable as run.sh is: finished runs are skipped.
+# Environment: STUDENTS ("hgkd spark"), LRS ("2e-4 2e-3 8e-3 3.2e-2 1.28e-1", the sweep of docs/results.md),
+# LIMIT (5120: 40 steps of 128 per epoch), and run.sh's (HGKD, STUDENT_WIDTH, ...). Resumable as run.sh is: finished runs are skipped.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
@@ -24,7 +24,7 @@ while [[ $# -gt 0 ]]; do
 done
 OUT="${OUT:-$ROOT-lr-sweep}"
 STUDENTS="${STUDENTS:-hgkd spark}"
-LRS="${LRS:-2e-4 2e-3 8e-3}"
+LRS="${LRS:-2e-4 2e-3 8e-3 3.2e-2 1.28e-1}"
 LIMIT="${LIMIT:-5120}"
 [[ -f "$ROOT/teacher/vit_encoder.safetensors" ]] \
   || { echo "lr_sweep.sh: no teacher in $ROOT (run run.sh's teacher stages first)" >&2; exit 2; }
@@ -33,7 +33,7 @@ for lr in $LRS; do
   dir="$OUT/lr-$lr"
   mkdir -p "$dir"
   for d in teacher teacher_ft probes; do [[ -e "$dir/$d" ]] || ln -s "$ROOT/$d" "$dir/$d"; done
-  # every student at this rate, whatever run.sh's per-student defaults (STUDENT_BASE_LR_spark); only the students'
+  # every student at this rate, whatever STUDENT_BASE_LR_<student> the caller's environment holds; only the students'
   # stages, so the teacher's fine-tune and probes need not be done (another driver may be running them)
   SEEDS=0 BUDGETS=" " STAGES='^student\.' STUDENTS="$STUDENTS" STUDENT_BASE_LR="$lr" STUDENT_BASE_LR_hgkd="$lr" \
     STUDENT_BASE_LR_hgkd_pix="$lr" STUDENT_BASE_LR_spark="$lr" \

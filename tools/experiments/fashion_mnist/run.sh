@@ -265,9 +265,8 @@ export_for() {
   [[ $1 == 1 ]] || return 0
   STAGES="" file_stage "$2" "$4" export "$3" --output @OUT@
 }
-# pending_train NAME DIR / pending_probe NAME DIR: 1 when this driver will run that stage
-pending_train() { if selected "$1" && [[ ! -f "$2/.done" ]]; then echo 1; else echo 0; fi; }
-pending_probe() { if selected "$1" && [[ ! -f "$2/probe.json" ]]; then echo 1; else echo 0; fi; }
+# pending NAME OUTPUT: 1 when this driver will run stage NAME, whose OUTPUT (.done, probe.json) is not there yet
+pending() { if selected "$1" && [[ ! -f "$2" ]]; then echo 1; else echo 0; fi; }
 
 CURRENT_STAGE=""
 on_signal() {
@@ -297,17 +296,17 @@ args=(finetune-vit --config "$CONFIGS/finetune-vit-fashion-mnist.json"
   --set "trainer.checkpointEvery=1" --set "trainer.evalEvery=$(eval_every "$TEACHER_FT_EPOCHS")")
 mapfile -t -O "${#args[@]}" args < <(arch_sets job.encoder; sets "${DATA_SETS[@]}" "${TEACHER_FT_SETS[@]}" "${EXTRA[@]}"
   labels_set "$TEACHER_FT_FRACTION")
-teacher_export "$(pending_train teacher_ft "$TEACHER_FT")"
+teacher_export "$(pending teacher_ft "$TEACHER_FT/.done")"
 train_stage teacher_ft "$TEACHER_FT" "${args[@]}"
 
 for f in $PROBE_FRACTIONS; do
   p=$(pct "$f")
   dir="$ROOT/probes/mae-${p}pct"
-  teacher_export "$(pending_probe "probe.mae.${p}pct" "$dir")"
+  teacher_export "$(pending "probe.mae.${p}pct" "$dir/probe.json")"
   probe_stage "probe.mae.${p}pct" "$dir" "$TEACHER_ENC" "$f"
   probe_stage "probe.random.${p}pct" "$ROOT/probes/random-${p}pct" null "$f"
   dir="$ROOT/probes/teacher_ft-${p}pct"
-  export_for "$(pending_probe "probe.teacher_ft.${p}pct" "$dir")" teacher_ft.export "$TEACHER_FT" \
+  export_for "$(pending "probe.teacher_ft.${p}pct" "$dir/probe.json")" teacher_ft.export "$TEACHER_FT" \
     "$TEACHER_FT/vit_encoder.safetensors"
   probe_stage "probe.teacher_ft.${p}pct" "$dir" "$TEACHER_FT/vit_encoder.safetensors" "$f"
 done
@@ -338,7 +337,7 @@ pretrain_students() {  # pretrain_students SEED
       --set "trainer.epochs=$STUDENT_EPOCHS" --set "trainer.warmupEpochs=$(warmup "$STUDENT_EPOCHS")"
       --set "trainer.checkpointEvery=1")
     mapfile -t -O "${#args[@]}" args < <(student_sets "$s"; sets "${DATA_SETS[@]}" "${STUDENT_SETS[@]}" "${EXTRA[@]}")
-    [[ $s == spark ]] || teacher_export "$(pending_train "student.$s.s$seed" "$dir")"
+    [[ $s == spark ]] || teacher_export "$(pending "student.$s.s$seed" "$dir/.done")"
     train_stage "student.$s.s$seed" "$dir" "${args[@]}"
   done
 }
@@ -359,7 +358,7 @@ finetune_all() {  # finetune_all SEED FRACTION: every student and scratch
       --set "trainer.evalEvery=$(eval_every "$e")")
     mapfile -t -O "${#args[@]}" args < <(sets "${DATA_SETS[@]}" "${FT_SETS[@]}" "${EXTRA[@]}"; labels_set "$f")
     if [[ $s != scratch ]]; then
-      export_for "$(pending_train "finetune.$s.s$seed.${p}pct" "$dir")" "student.$s.s$seed.export" \
+      export_for "$(pending "finetune.$s.s$seed.${p}pct" "$dir/.done")" "student.$s.s$seed.export" \
         "$ROOT/students/$s-s$seed" "$weights"
     fi
     train_stage "finetune.$s.s$seed.${p}pct" "$dir" "${args[@]}"
