@@ -39,6 +39,19 @@ def is_forward(tensor):
     return tensor == "y" or tensor.startswith("buffer.") or tensor not in ("gx",) and not tensor.startswith("grad.")
 
 
+def cpu():
+    """The CPU this report's Java results came from (it is written where the tests just ran)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return "an unrecorded CPU"
+    model = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("model name")), "an unknown CPU")
+    flags = next((l.split(":", 1)[1].split() for l in lines if l.startswith("flags")), [])
+    simd = "avx512f" if "avx512f" in flags else "avx2" if "avx2" in flags else "no avx2"
+    return "%s (%s, %d CPUs)" % (model, simd, os.cpu_count() or 0)
+
+
 def main():
     parity = read_rows("parity-report.tsv")
     grads = read_rows("gradcheck-report.tsv")
@@ -73,6 +86,8 @@ def main():
                " for every checked element (all elements, or 200 random ones per tensor for larger tensors).\n")
     out.append("The \"rel\" columns below are norm-wise: max abs error / max(max |torch value|, 1e-3) over the tensor (the floor")
     out.append("matters where PyTorch's gradient is exactly 0, e.g. the bias of a conv followed by BN).\n")
+    out.append("The Java side of this table ran on %s. Errors near 1e-7 move with the CPU's kernels" % cpu())
+    out.append("(AVX2 and AVX-512 sum in other orders); the tolerances above do not.\n")
     out.append("Whole models run through the CLI on full-size torchvision ResNet-18/50 and a 150-key MAE ViT-B/16 `.pth`, and")
     out.append("the exported student encoder loaded into torchvision's resnet50, are in [end-to-end.md](end-to-end.md).\n")
     out.append("## Layers and ops against PyTorch\n")
