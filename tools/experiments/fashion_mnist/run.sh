@@ -51,7 +51,7 @@
 #                    the driver does not check that the outputs an excluded stage would make exist
 #
 # --smoke: every stage on 200 embedded images, budgets 5/10/100%, 1 epoch, tiny models, seed 0, into
-# runs/fashion-mnist-smoke (the same knobs override it). --dry-run prints the hgkd commands without running them.
+# runs/fashion-mnist-smoke (the same knobs override it). --dry-run prints the hgkd commands without running them and writes nothing.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -120,10 +120,14 @@ STAGES="${STAGES:-}"
 
 TIMES="$ROOT/stage_times.tsv"
 MACHINE="$(hostname) ($(nproc --all) cpus, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown)${OMP_NUM_THREADS:+, OMP_NUM_THREADS=$OMP_NUM_THREADS})${MACHINE_NOTE:+ [$MACHINE_NOTE]}"
-mkdir -p "$ROOT"
-[[ -f "$TIMES" ]] || printf 'stage\tseconds\tstatus\tmachine\tfinished\n' > "$TIMES"
-
-log() { echo "[$(date '+%F %T')] $*" | tee -a "$ROOT/driver.log" >&2; }
+# a dry run writes nothing: no root, no stage_times.tsv, no driver.log
+if [[ $DRY == 0 ]]; then
+  mkdir -p "$ROOT"
+  [[ -f "$TIMES" ]] || printf 'stage\tseconds\tstatus\tmachine\tfinished\n' > "$TIMES"
+  log() { echo "[$(date '+%F %T')] $*" | tee -a "$ROOT/driver.log" >&2; }
+else
+  log() { echo "[$(date '+%F %T')] $*" >&2; }
+fi
 
 # selected NAME: whether STAGES lets this driver run stage NAME
 selected() { [[ -z "$STAGES" ]] || grep -Eq -- "$STAGES" <<< "$1"; }
