@@ -8,7 +8,8 @@ runs/fashion-mnist-lr-full goes to docs/results/runs/fashion-mnist-lr-full; summ
 beside the main one there as it does under runs/):
 
   every stage_times.tsv; for finished training runs (.done) .done, config.json, epochs.jsonl, metrics.jsonl, and the
-  teacher's and fine-tuned teacher's loss.png and metrics.png; for probes probe.json and config.json; eval.txt
+  teacher's and fine-tuned teacher's loss.png and metrics.png; for probes probe.json and config.json; eval.txt,
+  encoder_norms.json (encoder_scale.py) and about.md (a side experiment's description) wherever they are
 
 Checkpoints are never copied. Weights only when named with --weights (paths under the root, e.g.
 teacher/vit_encoder.safetensors): the exported encoders that a stage still to run will read. The archive then
@@ -33,6 +34,8 @@ ARCHIVES = os.path.join(REPO, "docs", "results", "runs")
 
 TRAIN_RECORDS = (".done", "config.json", "epochs.jsonl", "metrics.jsonl")
 TEACHER_PLOTS = ("loss.png", "metrics.png")  # summarize.py copies these of teacher/ and teacher_ft/
+# anywhere: a fine-tune's final evaluation, encoder_scale.py's record of an encoder, a side experiment's description
+SIDE_RECORDS = ("eval.txt", "encoder_norms.json", "about.md")
 
 
 def records(root):
@@ -49,8 +52,7 @@ def records(root):
                 keep += [f for f in TEACHER_PLOTS if f in files]
         if "probe.json" in files:
             keep += [f for f in ("probe.json", "config.json") if f in files]
-        if "eval.txt" in files:
-            keep.append("eval.txt")
+        keep += [f for f in SIDE_RECORDS if f in files]
         out += [os.path.normpath(os.path.join(rel, f)) for f in dict.fromkeys(keep)]
     return out
 

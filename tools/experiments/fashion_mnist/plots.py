@@ -103,7 +103,7 @@ def finetune_curves(runs, pct, path, labels, title_suffix=""):
         return False
     fig, ax = plt.subplots(figsize=(8, 5))
     for student, seeds in cells:
-        for seed, (_, _, curve) in sorted(seeds.items()):
+        for seed, (_, _, curve, _) in sorted(seeds.items()):
             if curve:
                 x, y = zip(*curve)
                 ax.plot(x, [100 * v for v in y], SEED_STYLES[seed % len(SEED_STYLES)], marker="o", markersize=3,
@@ -120,8 +120,8 @@ def finetune_curves(runs, pct, path, labels, title_suffix=""):
 
 def final_top1(runs, labels, path):
     """Bars: mean final top-1 per student and budget, error bars one sample std, dots the seeds. RUNS maps
-    (student, pct) -> {seed: (final, best, curve)} as summarize.student_table collects it. Returns False when
-    empty."""
+    (student, pct) -> {seed: (final, best, curve, final training loss)} as summarize.student_table collects it.
+    Returns False when empty."""
     budgets = sorted({p for (_, p) in runs}, key=float)
     students = [s for s in labels if any((s, p) in runs for p in budgets)]
     if not budgets or not students:

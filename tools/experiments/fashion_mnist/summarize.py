@@ -2,7 +2,7 @@
 """Tables and plots of the Fashion-MNIST experiment (run.sh) into docs/results.md.
 
     python3 tools/experiments/fashion_mnist/summarize.py [--root DIR] [--out docs/results.md] [--plots docs/results]
-        [--readme README.md] [--sweep DIR] [--lr-full DIR] [--ablation DIR]
+        [--readme README.md] [--sweep DIR] [--lr-full DIR] [--extra DIR]
 
 Reads the run folders under ROOT (probes/*/probe.json, */epochs.jsonl, stage_times.tsv), replaces the text between
 the markers <!-- results:begin --> and <!-- results:end --> of --out with the tables, copies the PlotListener
@@ -11,8 +11,10 @@ compare the students (plots.py: final top-1 per budget, pretraining losses, fine
 complete (.done) count; missing ones are listed, never filled in. The teacher and student tables also go
 between the markers <!-- headline:begin --> and <!-- headline:end --> of --readme. --sweep (default ROOT-lr-sweep, from
 lr_sweep.sh) adds the students' learning-rate sweep, --lr-full (default ROOT-lr-full, lr_sweep.sh with LIMIT=0) its
-full-length check beside the grid's seed-0 students; --ablation (default ROOT-extra/recipe-lr-2e-4) the students
-pretrained at the first protocol's learning rate. Each is left out when its folder does not exist. Needs numpy,
+full-length check beside the grid's seed-0 students (and their fine-tunes); --extra (default ROOT-extra) the side
+experiments, one run root each, described by its about.md; encoder_norms.json files (encoder_scale.py) anywhere in
+these roots' students/ folders give a table of the encoders' weight scale. Each is left out when its folder does
+not exist. Needs numpy,
 and matplotlib for the plots (Debian: python3-numpy, python3-matplotlib); --plots '' draws none.
 """
 import argparse
@@ -147,7 +149,8 @@ def student_table(root):
             recs = read_jsonl(os.path.join(fdir, name, "epochs.jsonl"))
             best = max(r["metrics"].get("top1", 0) for r in recs)
             curve = [(r["epoch"] + 1, r["metrics"]["top1"]) for r in recs if "top1" in r.get("metrics", {})]
-            runs[(m.group(1), m.group(3))][int(m.group(2))] = (rec["metrics"]["top1"], best, curve)
+            runs[(m.group(1), m.group(3))][int(m.group(2))] = (rec["metrics"]["top1"], best, curve,
+                                                               rec["losses"].get("loss"))
     budgets = sorted({p for (_, p) in runs}, key=float)
     if not budgets:
         return ["(no completed fine-tuning runs yet)"], [], [], missing, runs
@@ -183,11 +186,11 @@ def student_table(root):
                 verdict = "win" if d > sa + sb else ("loss" if -d > sa + sb else "within spread")
                 cells.append("%+.2f (spread %.2f): %s" % (100 * d, 100 * (sa + sb), verdict))
             gaps.append("| %s − %s | %s |" % (STUDENTS[a], STUDENTS[b], " | ".join(cells)))
-    per_seed = ["| run | final top-1 | best top-1 (any epoch) |", "|---|---|---|"]
+    per_seed = ["| run | final top-1 | best top-1 (any epoch) | final-epoch training loss |", "|---|---|---|---|"]
     for (key, p), seeds in sorted(runs.items(), key=lambda kv: (student_order(kv[0][0]), float(kv[0][1]))):
-        for seed, (fin, best, _) in sorted(seeds.items()):
-            per_seed.append("| %s, %s labels, seed %d | %s | %s |" % (STUDENTS.get(key, key), pct_label(p), seed,
-                                                                      fmt(fin), fmt(best)))
+        for seed, (fin, best, _, loss) in sorted(seeds.items()):
+            per_seed.append("| %s, %s labels, seed %d | %s | %s | %s |" % (
+                STUDENTS.get(key, key), pct_label(p), seed, fmt(fin), fmt(best), "-" if loss is None else "%.3f" % loss))
     return lines, gaps, per_seed, missing, runs
 
 
@@ -209,6 +212,50 @@ def pretrain_table(root):
             STUDENTS.get(m.group(1), m.group(1)), m.group(2), "-" if lr is None else "%g" % lr, len(recs),
             loss_series(recs)))
     return lines if len(lines) > 2 else []
+
+
+def scale_table(roots):
+    """Conv weight norm over its init norm (encoder_scale.py's encoder_norms.json) of every student encoder under
+    ROOTS' students/ folders, labelled by root, with the run's base lr."""
+    lines = ["| student encoder | base lr | median conv norm / init | stem | layer1 | layer2 | layer3 | layer4 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label, root in roots:
+        sdir = os.path.join(root, "students")
+        for name in sorted(os.listdir(sdir)) if os.path.isdir(sdir) else []:
+            rec = read_json(os.path.join(sdir, name, "encoder_norms.json"))
+            if rec is None:
+                continue
+            lr = ((read_json(os.path.join(sdir, name, "config.json")) or {}).get("trainer") or {}).get("baseLr")
+            st = rec["stage_median_ratio"]
+            lines.append("| %s%s | %s | %.2f | %s |" % (name, label, "-" if lr is None else "%g" % lr,
+                                                      rec["median_ratio"], " | ".join(
+                "%.2f" % st[k] if k in st else "-" for k in ("stem", "layer1", "layer2", "layer3", "layer4"))))
+    return lines if len(lines) > 2 else []
+
+
+def side_roots(parent):
+    """(name, folder) of every run root under PARENT (lr_sweep.sh's lr-X folders, ROOT-extra's experiments)."""
+    if not os.path.isdir(parent):
+        return []
+    return [(d, os.path.join(parent, d)) for d in sorted(os.listdir(parent)) if os.path.isdir(os.path.join(parent, d))]
+
+
+def extra_section(name, root):
+    """A side experiment (a run.sh root under ROOT-extra, described by its about.md): its description, student
+    pretrainings and fine-tunes, and wall time."""
+    about = ""
+    if os.path.exists(os.path.join(root, "about.md")):
+        with open(os.path.join(root, "about.md")) as f:
+            about = f.read().strip()
+    out = ["", "### Side experiment `%s`" % name, "", about or "(no about.md)", ""]
+    pre = pretrain_table(root)
+    if pre:
+        out += pre + [""]
+    _, _, per_seed, missing, _ = student_table(root)
+    out += per_seed if len(per_seed) > 2 else ["(no completed fine-tuning runs yet)"]
+    if missing:
+        out += ["", "Incomplete: " + ", ".join(missing)]
+    return out + [""] + time_table(root)[0]
 
 
 def sweep_runs(sweep):
@@ -373,12 +420,13 @@ def main(argv=None):
     ap.add_argument("--readme", default=os.path.join(repo, "README.md"),
                     help="gets the headline tables between %s and %s ('' for none)" % (HEADLINE_BEGIN, HEADLINE_END))
     ap.add_argument("--sweep", default=None, help="lr_sweep.sh's folder (default ROOT-lr-sweep)")
-    ap.add_argument("--ablation", default=None, help="default ROOT-extra/recipe-lr-2e-4")
+    ap.add_argument("--extra", default=None, help="side experiments, one run root each with an about.md "
+                    "(default ROOT-extra)")
     ap.add_argument("--lr-full", default=None, help="full-length runs of lr_sweep.sh LIMIT=0 (default ROOT-lr-full)")
     a = ap.parse_args(argv)
     root = a.root.rstrip("/")
     sweep = a.sweep or root + "-lr-sweep"
-    ablation = a.ablation or os.path.join(root + "-extra", "recipe-lr-2e-4")
+    extra = a.extra or root + "-extra"
     lr_full = a.lr_full or root + "-lr-full"
     if not os.path.isdir(a.root):
         sys.exit("summarize.py: no run root %s (run tools/experiments/fashion_mnist/run.sh first)" % a.root)
@@ -420,14 +468,20 @@ def main(argv=None):
         out += ["", "### Students' learning rate at full length (seed 0, 60k images, 3 epochs; `%s` and the grid's "
                 "seed-0 runs)" % os.path.relpath(lr_full, repo), ""]
         out += sweep_table(lr_full, seed0_students(a.root))
-    if os.path.isdir(ablation):
-        a_lines = pretrain_table(ablation)
-        _, _, a_runs, _, a_by_cell = student_table(ablation)
-        out += ["", "### First protocol: students pretrained at base lr 2e-4 (from `%s`)" % os.path.relpath(
-            ablation, repo), ""] + a_lines + [""] + a_runs + [""] + time_table(ablation)[0] + [""]
-        if a.plots:
-            out += draw_plots(ablation, a_by_cell, a.plots, doc_dir, prefix="recipe-lr-2e-4-",
-                              suffix=" (first protocol, base lr 2e-4)")
+        for name, sub in side_roots(lr_full):
+            per_seed = student_table(sub)[2]
+            if len(per_seed) > 2:
+                out += ["", "Fine-tunes of the `%s` students (beside the grid):" % name, ""] + per_seed
+    scales = scale_table([("", a.root)] + [(" (`%s`)" % n, r) for n, r in side_roots(lr_full) + side_roots(extra)])
+    if scales:
+        out += ["", "### Scale of the student encoders' conv weights (`encoder_scale.py norms`)", "",
+                "Frobenius norm of each conv weight over that of its initialisation (kaiming-normal, fan-out: "
+                "sqrt(2 x in_channels)); medians over the encoder and per stage. Each conv feeds a BatchNorm, so the "
+                "scale does not change the function, but AdamW's fixed step size turns a c-times larger weight c "
+                "times more slowly.", ""] + scales
+    if os.path.isdir(extra):
+        for name, sub in side_roots(extra):
+            out += extra_section(name, sub)
     out += ["", "### Wall time per stage", ""] + times
     out += ["", "<details><summary>Every stage invocation</summary>", ""] + per_stage + ["", "</details>"]
     out += ["", "### Plots", ""] + (plots or ["(no plots yet)"]) + [""]

@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
-"""Self-test of summarize.py and archive.py on a synthetic run root (no training, about a second).
+"""Self-test of summarize.py, archive.py and encoder_scale.py on synthetic data (no training, about a second).
 
     python3 tools/experiments/fashion_mnist/test_summarize.py [-v]
 
 Checks the numbers summarize.py derives (means, sample spreads, gap verdicts), that incomplete runs never count,
 and that it only rewrites the text between its markers; that archive.py keeps the records of finished stages and
-the named weights only, and that its restore never overwrites.
+the named weights only, and that its restore never overwrites; that encoder_scale.py's rescaling keeps every
+conv + BatchNorm pair's function and names a conv without its BatchNorm.
 """
 import json
 import os
+
+import numpy as np
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import archive  # noqa: E402
+import encoder_scale  # noqa: E402
 import summarize  # noqa: E402
 
 try:
@@ -82,6 +86,14 @@ class SummarizeTest(unittest.TestCase):
         run_dir(os.path.join(self.root + "-lr-full", "lr-3.2e-2", "students", "spark-s0"),
                 [({"loss": 0.5, "pix": 0.5}, {}), ({"loss": 0.3, "pix": 0.3}, {})],
                 config={"job": {"data": {"batchSize": 128}}})
+        finetune(os.path.join(self.root + "-lr-full", "lr-8e-3"), "hgkd-s0-1pct", [0.83])
+        norms = {"median_ratio": 1.91, "stage_median_ratio": {"stem": 2.39, "layer1": 1.61, "layer4": 2.31}}
+        write(os.path.join(self.root, "students", "hgkd-s0", "encoder_norms.json"), json.dumps(norms))
+        extra = os.path.join(self.root + "-extra", "rescaled")
+        write(os.path.join(extra, "about.md"), "What this side experiment tests.\n")
+        write(os.path.join(extra, "students", "hgkd-s0", "encoder_norms.json"),
+              json.dumps({"median_ratio": 1.0, "stage_median_ratio": {"stem": 1.0}}))
+        finetune(extra, "hgkd-s0-1pct", [0.6, 0.8311])
         self.doc = os.path.join(t, "results.md")
         self.readme = os.path.join(t, "README.md")
         write(self.doc, DOC)
@@ -135,6 +147,17 @@ class SummarizeTest(unittest.TestCase):
         self.assertIn("| SparK (pixel only) | 0.032 (0.016) | 5120 | pix 0.500 / 0.300 | 0:02:00 |", full)
         self.assertNotIn("0.002 (0.001)", full)  # the short sweep's rows stay in their own table
 
+    def test_side_runs_scale_and_training_loss(self):
+        self.assertIn("| H-GKD, 1% labels, seed 0 | 80.00 | 90.00 | 1.000 |", self.out)  # final, best, train loss
+        full = self.out[self.out.index("### Students' learning rate at full length"):]
+        self.assertIn("Fine-tunes of the `lr-8e-3` students (beside the grid):", full)
+        self.assertIn("| H-GKD, 1% labels, seed 0 | 83.00 | 83.00 | 1.000 |", full)
+        self.assertIn("| hgkd-s0 | 0.008 | 1.91 | 2.39 | 1.61 | - | - | 2.31 |", self.out)
+        self.assertIn("| hgkd-s0 (`rescaled`) | - | 1.00 | 1.00 | - | - | - | - |", self.out)
+        side = self.out[self.out.index("### Side experiment `rescaled`"):]
+        self.assertIn("What this side experiment tests.", side)
+        self.assertIn("| H-GKD, 1% labels, seed 0 | 83.11 | 83.11 | 1.000 |", side)
+
     def test_only_the_marked_sections_change(self):
         self.assertTrue(self.out.startswith("# doc\n\nhand-written\n\n<!-- results:begin -->"))
         self.assertTrue(self.out.endswith("<!-- results:end -->\n\n## Conclusion\nkept\n"))
@@ -177,6 +200,8 @@ class ArchiveTest(unittest.TestCase):
         write(os.path.join(self.root, "probes", "mae-10pct", "probe.json"), "{}")
         write(os.path.join(self.root, "probes", "mae-10pct", "probe.log"), "log")
         write(os.path.join(self.root, "finetune", "scratch-s0-1pct", "eval.txt"), "top1")
+        write(os.path.join(self.root, "students", "hgkd-s0", "encoder_norms.json"), "{}")
+        write(os.path.join(self.root, "extra", "about.md"), "text")
         write(os.path.join(self.root, "stage_times.tsv"), "stage\n")
 
     def tearDown(self):
@@ -187,8 +212,8 @@ class ArchiveTest(unittest.TestCase):
 
     def test_save_keeps_finished_records_and_named_weights(self):
         archive.save(self.root, self.archive, ["teacher/vit_encoder.safetensors"])
-        self.assertEqual(["finetune/scratch-s0-1pct/eval.txt", "probes/mae-10pct/probe.json", "stage_times.tsv",
-                          "teacher/.done", "teacher/config.json", "teacher/epochs.jsonl", "teacher/loss.png",
+        self.assertEqual(["extra/about.md", "finetune/scratch-s0-1pct/eval.txt", "probes/mae-10pct/probe.json",
+                          "stage_times.tsv", "students/hgkd-s0/encoder_norms.json", "teacher/.done", "teacher/config.json", "teacher/epochs.jsonl", "teacher/loss.png",
                           "teacher/vit_encoder.safetensors"], self.files(self.archive))
         archive.save(self.root, self.archive, [])  # the teacher's consumers are done: its weights leave
         self.assertNotIn("teacher/vit_encoder.safetensors", self.files(self.archive))
@@ -204,6 +229,52 @@ class ArchiveTest(unittest.TestCase):
         with open(os.path.join(other, "stage_times.tsv")) as f:
             self.assertEqual("newer\n", f.read())
         self.assertEqual(self.files(self.archive), self.files(other))
+
+
+class EncoderScaleTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        rng = np.random.default_rng(0)
+        self.t = {"conv1.weight": rng.normal(0, 0.5, (8, 3, 3, 3)).astype(np.float32),
+                  "layer1.0.downsample.0.weight": rng.normal(0, 0.3, (16, 8, 1, 1)).astype(np.float32)}
+        for bn, c in (("bn1.", 8), ("layer1.0.downsample.1.", 16)):
+            self.t[bn + "weight"] = rng.uniform(0.5, 1.5, c).astype(np.float32)
+            self.t[bn + "bias"] = rng.normal(0, 0.1, c).astype(np.float32)
+            self.t[bn + "running_mean"] = rng.normal(0, 1, c).astype(np.float32)
+            self.t[bn + "running_var"] = rng.uniform(0.5, 3, c).astype(np.float32)
+        self.src = os.path.join(self.tmp.name, "enc.safetensors")
+        encoder_scale.write_safetensors(self.src, self.t, {"format": "pt"})
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_rescale_keeps_each_conv_bn_pair_and_sets_init_norm(self):
+        dst = os.path.join(self.tmp.name, "out.safetensors")
+        encoder_scale.rescale(self.src, dst)
+        out, meta = encoder_scale.read_safetensors(dst)
+        self.assertEqual("enc.safetensors", meta["hgkd.rescaled_from"])
+        self.assertEqual("pt", meta["format"])
+        x = np.random.default_rng(1).normal(size=(64, 3 * 3 * 3))  # 64 im2col patches into conv1
+        eps = 1e-5
+
+        def conv_bn(t, train):
+            y = x @ t["conv1.weight"].reshape(8, -1).T.astype(np.float64)
+            mean, var = (y.mean(0), y.var(0)) if train else (t["bn1.running_mean"], t["bn1.running_var"])
+            return (y - mean) / np.sqrt(var + eps) * t["bn1.weight"] + t["bn1.bias"]
+        np.testing.assert_allclose(conv_bn(self.t, True), conv_bn(out, True), atol=1e-4)
+        # eval mode: the same up to BatchNorm's epsilon, which does not scale
+        np.testing.assert_allclose(conv_bn(self.t, False), conv_bn(out, False), rtol=1e-3, atol=1e-3)
+        self.assertAlmostEqual(np.sqrt(2 * 3), np.linalg.norm(out["conv1.weight"]), places=4)
+        self.assertAlmostEqual(np.sqrt(2 * 8), np.linalg.norm(out["layer1.0.downsample.0.weight"]), places=4)
+        rec = encoder_scale.norms(dst)
+        self.assertAlmostEqual(1.0, rec["median_ratio"], places=5)
+        self.assertEqual({"stem", "layer1"}, set(rec["stage_median_ratio"]))
+
+    def test_conv_without_batchnorm_is_named(self):
+        del self.t["bn1.running_var"]
+        encoder_scale.write_safetensors(self.src, self.t)
+        with self.assertRaisesRegex(ValueError, r"conv1\.weight \[8, 3, 3, 3\] feeds no BatchNorm.*bn1\.running_var"):
+            encoder_scale.rescale(self.src, os.path.join(self.tmp.name, "out.safetensors"))
 
 
 if __name__ == "__main__":
