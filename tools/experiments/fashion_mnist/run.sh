@@ -41,6 +41,11 @@
 #                    configs' full width, about 4x the FLOPs); the pretraining decoder is 4x as wide
 #   FT_EPOCHS_1PCT, FT_EPOCHS_10PCT, FT_EPOCHS_100PCT   fine-tuning epochs per budget (50, 20, 3); each run
 #                    evaluates every max(1, epochs / 5) epochs and after its last (trainer.evalEvery)
+#   FT_CONV_SCALE    init (default): a pretrained student is fine-tuned from a copy of its encoder whose conv
+#                    weights are scaled back to their initialisation's norm (encoder_scale.py rescale: the same
+#                    function, every conv feeds a BatchNorm; pretraining at 3.2e-2 doubles those norms, which halves
+#                    AdamW's relative step, see docs/results.md); pretrained: the encoder as exported
+#   PYTHON           the python3 with numpy that runs encoder_scale.py (default /usr/bin/python3 if present)
 #   TEACHER_FT_FRACTION, TEACHER_FT_EPOCHS   the teacher's supervised fine-tune (0.1, 50)
 #   PROBE_FRACTIONS  label fractions of the probes ("0.1 1"); PROBE_EPOCHS (90)
 #   EXTRA_SETS       extra --set arguments for every stage with a job.data (e.g. "job.data.workers=1")
@@ -57,6 +62,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
 HGKD="${HGKD:-$REPO/bin/hgkd}"
+if [[ -x /usr/bin/python3 ]]; then PYTHON="${PYTHON:-/usr/bin/python3}"; else PYTHON="${PYTHON:-python3}"; fi
 CONFIGS="$REPO/hgkd-examples/src/main/resources/configs"
 
 SMOKE=0
@@ -111,6 +117,9 @@ STUDENT_BASE_LR="${STUDENT_BASE_LR-3.2e-2}"
 FT_EPOCHS_1PCT="${FT_EPOCHS_1PCT:-50}"
 FT_EPOCHS_10PCT="${FT_EPOCHS_10PCT:-20}"
 FT_EPOCHS_100PCT="${FT_EPOCHS_100PCT:-3}"
+FT_CONV_SCALE="${FT_CONV_SCALE:-init}"
+[[ $FT_CONV_SCALE == init || $FT_CONV_SCALE == pretrained ]] || {
+  echo "run.sh: FT_CONV_SCALE must be init or pretrained, got '$FT_CONV_SCALE'" >&2; exit 2; }
 TEACHER_FT_FRACTION="${TEACHER_FT_FRACTION:-0.1}"
 TEACHER_FT_EPOCHS="${TEACHER_FT_EPOCHS:-50}"
 PROBE_FRACTIONS="${PROBE_FRACTIONS:-0.1 1}"
@@ -269,6 +278,24 @@ export_for() {
   [[ $1 == 1 ]] || return 0
   STAGES="" file_stage "$2" "$4" export "$3" --output @OUT@
 }
+# rescale_for PENDING NAME ENCODER OUT: when PENDING is 1 and OUT is missing, OUT = ENCODER with its conv weights at
+# their init norm; also records ENCODER's weight scale (encoder_norms.json beside it)
+rescale_for() {
+  [[ $1 == 1 ]] || return 0
+  local name=$2 enc=$3 out=$4
+  if [[ -f "$out" ]]; then log "skip $name: $out exists"; return; fi
+  log "run  $name: $PYTHON $HERE/encoder_scale.py rescale $enc $out"
+  if [[ $DRY == 1 ]]; then return; fi
+  local t0; t0=$(now)
+  if "$PYTHON" "$HERE/encoder_scale.py" norms "$enc" >&2 && "$PYTHON" "$HERE/encoder_scale.py" rescale "$enc" "$out" >&2
+  then
+    record "$name" "$(elapsed "$t0")" completed
+  else
+    record "$name" "$(elapsed "$t0")" failed
+    log "stop: $name failed (needs $PYTHON with numpy; PYTHON=... to choose another)"
+    exit 1
+  fi
+}
 # pending NAME OUTPUT: 1 when this driver will run stage NAME, whose OUTPUT (.done, probe.json) is not there yet
 pending() { if selected "$1" && [[ ! -f "$2" ]]; then echo 1; else echo 0; fi; }
 
@@ -347,13 +374,16 @@ pretrain_students() {  # pretrain_students SEED
 }
 
 finetune_all() {  # finetune_all SEED FRACTION: every student and scratch
-  local seed=$1 f=$2 p e s dir weights last
+  local seed=$1 f=$2 p e s dir weights exported last
   p=$(pct "$f")
   e=$(ft_epochs "$f")
   for s in $STUDENTS scratch; do
     dir="$ROOT/finetune/$s-s$seed-${p}pct"
-    weights=null
-    [[ $s != scratch ]] && weights="$ROOT/students/$s-s$seed/student_encoder.safetensors"
+    weights=null exported="$ROOT/students/$s-s$seed/student_encoder.safetensors"
+    if [[ $s != scratch ]]; then
+      weights=$exported
+      if [[ $FT_CONV_SCALE == init ]]; then weights="$ROOT/students/$s-s$seed/student_encoder.init-scale.safetensors"; fi
+    fi
     # the recipe of finetune-fashion-mnist.json for every student; EMA off (0.9999 needs far more steps than
     # the 1% and 10% budgets give, and it doubles the evaluation time)
     args=(finetune --config "$CONFIGS/finetune-fashion-mnist.json" --set "job.seed=$seed"
@@ -362,8 +392,14 @@ finetune_all() {  # finetune_all SEED FRACTION: every student and scratch
       --set "trainer.evalEvery=$(eval_every "$e")")
     mapfile -t -O "${#args[@]}" args < <(sets "${DATA_SETS[@]}" "${FT_SETS[@]}" "${EXTRA[@]}"; labels_set "$f")
     if [[ $s != scratch ]]; then
-      export_for "$(pending "finetune.$s.s$seed.${p}pct" "$dir/.done")" "student.$s.s$seed.export" \
-        "$ROOT/students/$s-s$seed" "$weights"
+      if [[ ! -f "$weights" ]]; then  # a restored root may hold the rescaled copy without the exported encoder
+        export_for "$(pending "finetune.$s.s$seed.${p}pct" "$dir/.done")" "student.$s.s$seed.export" \
+          "$ROOT/students/$s-s$seed" "$exported"
+      fi
+      if [[ $FT_CONV_SCALE == init ]]; then
+        rescale_for "$(pending "finetune.$s.s$seed.${p}pct" "$dir/.done")" "student.$s.s$seed.rescale" "$exported" \
+          "$weights"
+      fi
     fi
     train_stage "finetune.$s.s$seed.${p}pct" "$dir" "${args[@]}"
     last=""

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Self-test of summarize.py, archive.py and encoder_scale.py on synthetic data (no training, about a second).
+"""Self-test of summarize.py, archive.py, encoder_scale.py and move_runs.py on synthetic data (no training, about a second).
 
     python3 tools/experiments/fashion_mnist/test_summarize.py [-v]
 
 Checks the numbers summarize.py derives (means, sample spreads, gap verdicts), that incomplete runs never count,
 and that it only rewrites the text between its markers; that archive.py keeps the records of finished stages and
 the named weights only, and that its restore never overwrites; that encoder_scale.py's rescaling keeps every
-conv + BatchNorm pair's function and names a conv without its BatchNorm.
+conv + BatchNorm pair's function and names a conv without its BatchNorm; that move_runs.py moves a run with its
+stage rows and never overwrites.
 """
 import json
 import os
@@ -19,6 +20,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import archive  # noqa: E402
 import encoder_scale  # noqa: E402
+import move_runs  # noqa: E402
 import summarize  # noqa: E402
 
 try:
@@ -275,6 +277,29 @@ class EncoderScaleTest(unittest.TestCase):
         encoder_scale.write_safetensors(self.src, self.t)
         with self.assertRaisesRegex(ValueError, r"conv1\.weight \[8, 3, 3, 3\] feeds no BatchNorm.*bn1\.running_var"):
             encoder_scale.rescale(self.src, os.path.join(self.tmp.name, "out.safetensors"))
+
+
+class MoveRunsTest(unittest.TestCase):
+    def test_moves_folder_and_stage_rows_never_overwrites(self):
+        with tempfile.TemporaryDirectory() as t:
+            a, b = os.path.join(t, "a"), os.path.join(t, "b")
+            finetune(a, "hgkd-s0-1pct", [0.8])
+            finetune(b, "hgkd-s1-1pct", [0.7])
+            rows = ("finetune.hgkd.s0.1pct\t1\tcompleted\tvm\tx\nfinetune.hgkd.s0.10pct\t2\tcompleted\tvm\tx\n"
+                    "eval.hgkd.s0.1pct\t3\tcompleted\tvm\tx\n")
+            write(os.path.join(a, "stage_times.tsv"), "stage\tseconds\tstatus\tmachine\tfinished\n" + rows)
+            move_runs.move(a, b, ["hgkd-s0-1pct"])
+            self.assertTrue(os.path.exists(os.path.join(b, "finetune", "hgkd-s0-1pct", ".done")))
+            self.assertFalse(os.path.exists(os.path.join(a, "finetune", "hgkd-s0-1pct")))
+            self.assertEqual(["finetune.hgkd.s0.10pct"], [r["stage"] for r in move_runs.read_rows(
+                os.path.join(a, "stage_times.tsv"))])
+            self.assertEqual(["finetune.hgkd.s0.1pct", "eval.hgkd.s0.1pct"], [r["stage"] for r in move_runs.read_rows(
+                os.path.join(b, "stage_times.tsv"))])
+            finetune(a, "hgkd-s1-1pct", [0.9])
+            with self.assertRaisesRegex(ValueError, "exists: not overwriting"):
+                move_runs.move(a, b, ["hgkd-s1-1pct"])
+            with self.assertRaisesRegex(ValueError, "not a fine-tuning run name"):
+                move_runs.move(a, b, ["hgkd-s1"])
 
 
 if __name__ == "__main__":
