@@ -385,9 +385,11 @@ finetune_all() {  # finetune_all SEED FRACTION: every student and scratch
       if [[ $FT_CONV_SCALE == init ]]; then weights="$ROOT/students/$s-s$seed/student_encoder.init-scale.safetensors"; fi
     fi
     # the recipe of finetune-fashion-mnist.json for every student; EMA off (0.9999 needs far more steps than
-    # the 1% and 10% budgets give, and it doubles the evaluation time)
+    # the 1% and 10% budgets give, and it doubles the evaluation time). The conv scale is this driver's own stage
+    # (encoder_scale.py, older than the library's job.convScale=INIT, which does the same), so the encoder is
+    # fine-tuned as given: job.convScale=PRETRAINED
     args=(finetune --config "$CONFIGS/finetune-fashion-mnist.json" --set "job.seed=$seed"
-      --set "job.encoderWeights=$weights" --set job.emaDecay=0.0
+      --set "job.encoderWeights=$weights" --set job.convScale=PRETRAINED --set job.emaDecay=0.0
       --set "trainer.epochs=$e" --set "trainer.warmupEpochs=$(warmup "$e")" --set "trainer.checkpointEvery=1"
       --set "trainer.evalEvery=$(eval_every "$e")")
     mapfile -t -O "${#args[@]}" args < <(sets "${DATA_SETS[@]}" "${FT_SETS[@]}" "${EXTRA[@]}"; labels_set "$f")

@@ -61,7 +61,7 @@ final class EvalCommand implements Callable<Integer> {
         for (String s : sets) {
             TrainingRun.applySet(spec, job, s);
         }
-        TrainingRun.fillOptionalDefaults(job);
+        TrainingRun.fillOptionalDefaults(job, FinetuneJobConfig.class);
         FinetuneJobConfig config;
         try {
             config = TrainingRun.JSON.treeToValue(job, FinetuneJobConfig.class);

@@ -84,7 +84,7 @@ final class ProbeCommand implements Callable<Integer> {
         if (job == null || job.isNull()) {
             throw new ParameterException(spec.commandLine(), config + ": missing \"job\"");
         }
-        TrainingRun.fillOptionalDefaults(job);
+        TrainingRun.fillOptionalDefaults(job, VitProbeConfig.class);
         VitProbeConfig c;
         try {
             c = TrainingRun.JSON.treeToValue(job, VitProbeConfig.class);

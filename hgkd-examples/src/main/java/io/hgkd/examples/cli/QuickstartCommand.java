@@ -167,9 +167,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         for (Map.Entry<String, Path> e : encoders.entrySet()) {
             String name = "finetune-" + e.getKey();
             Path runDir = dir.resolve(name);
-            FinetuneJobConfig jc = new FinetuneJobConfig(finetuneJob.seed(), finetuneJob.model(),
-                    e.getValue() == null ? null : e.getValue().toString(), finetuneJob.labelSmoothing(),
-                    finetuneJob.layerDecay(), finetuneJob.emaDecay(), finetuneJob.mixup(), finetuneJob.data());
+            FinetuneJobConfig jc = finetuneJob.withEncoderWeights(e.getValue() == null ? null : e.getValue().toString());
             stages.add(stage(out, k++ + "/6 " + name, "fine-tuning " + (e.getValue() == null ? "from scratch"
                     : "the " + e.getKey() + " encoder") + " and evaluation", runDir,
                     () -> train(new FinetuneJob(jc), finetuneTrainer, jc, runDir, 0).finalMetrics()));
@@ -292,7 +290,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         if (n.isMissingNode() || n.isNull()) {
             throw new ParameterException(spec.commandLine(), "quickstart config: missing " + stage + "." + field);
         }
-        TrainingRun.fillOptionalDefaults(n);
+        TrainingRun.fillOptionalDefaults(n, type);
         try {
             return TrainingRun.JSON.treeToValue(n, type);
         } catch (com.fasterxml.jackson.databind.JsonMappingException e) {

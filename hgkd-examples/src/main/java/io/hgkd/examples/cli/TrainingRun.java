@@ -23,6 +23,7 @@ import io.hgkd.train.loop.TrainingListener;
 import io.hgkd.train.preview.PreviewListener;
 import io.hgkd.train.preview.Previewable;
 import io.hgkd.train.trainer.DataConfig;
+import io.hgkd.train.trainer.FinetuneJobConfig;
 import io.hgkd.train.trainer.GcListener;
 import io.hgkd.train.trainer.Trainer;
 import io.hgkd.train.trainer.TrainerConfig;
@@ -322,11 +323,14 @@ final class TrainingRun {
     }
 
     /**
-     * Adds the optional fields a job config may omit (today {@code data.labels}, see
-     * {@link DataConfig#fillOptionalDefaults}), since {@link #JSON} otherwise refuses every missing field.
+     * Adds the optional fields a config of {@code type} may omit ({@code data.labels}, see
+     * {@link DataConfig#fillOptionalDefaults}; a fine-tuning job's {@code convScale}, see
+     * {@link FinetuneJobConfig#fillOptionalDefaults}), since {@link #JSON} otherwise refuses every missing field.
      */
-    static void fillOptionalDefaults(JsonNode job) {
-        if (job != null && job.get("data") instanceof ObjectNode data) {
+    static void fillOptionalDefaults(JsonNode job, Class<?> type) {
+        if (type == FinetuneJobConfig.class && job instanceof ObjectNode o) {
+            FinetuneJobConfig.fillOptionalDefaults(o);
+        } else if (job != null && job.get("data") instanceof ObjectNode data) {
             DataConfig.fillOptionalDefaults(data);
         }
     }
@@ -337,7 +341,7 @@ final class TrainingRun {
         if (n == null || n.isNull()) {
             throw new ParameterException(spec.commandLine(), config + ": missing \"" + field + "\"");
         }
-        fillOptionalDefaults(n);
+        fillOptionalDefaults(n, type);
         try {
             return JSON.treeToValue(n, type);
         } catch (JsonMappingException e) {

@@ -162,6 +162,20 @@ class TrainCommandsTest {
     }
 
     @Test
+    void finetuneConfigsFromBeforeConvScaleReadAsPretrained() throws IOException {
+        String text = Files.readString(config("finetune-tiny.json"));
+        assertTrue(text.contains("\"convScale\" : \"INIT\","), "the bundled config sets it");
+        Path old = Files.writeString(dir.resolve("old.json"), text.replace("\"convScale\" : \"INIT\",", ""));
+        Run r = run("finetune", "-c", old.toString(), "-o", dir.resolve("x").toString(), "--print-config");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("PRETRAINED", new ObjectMapper().readTree(r.out()).at("/job/convScale").asText());
+        Run bad = run("finetune", "-c", old.toString(), "-o", dir.resolve("x").toString(), "--set",
+                "job.convScale=HALF", "--print-config");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("job.convScale"), bad.err());
+    }
+
+    @Test
     void pretrainTeacherAndExportOfTheMaeEncoder() throws IOException {
         Path out = dir.resolve("mae");
         Run r = run("pretrain-teacher", "-c", config("pretrain-teacher-tiny.json").toString(), "-o", out.toString());

@@ -4,6 +4,7 @@ import io.hgkd.core.loss.CrossEntropy;
 import io.hgkd.core.nn.Module;
 import io.hgkd.core.optim.ParamGroup;
 import io.hgkd.core.optim.ParamGroups;
+import io.hgkd.models.resnet.ConvWeightScale;
 import io.hgkd.models.resnet.ResNet;
 import io.hgkd.train.checkpoint.CheckpointManager;
 import io.hgkd.train.data.Batch;
@@ -18,10 +19,14 @@ import io.hgkd.train.finetune.ResNetLayerIds;
 import io.hgkd.train.loop.StepEvent;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.DoubleSummaryStatistics;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Fine-tuning as a {@link TrainingJob}: a dense {@link ResNet} classifier (from pretrained encoder weights via
@@ -36,6 +41,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class FinetuneJob implements TrainingJob {
     /** The job kind in checkpoints. */
     public static final String KIND = "finetune";
+
+    private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
 
     private final FinetuneJobConfig config;
     private final ResNet model;
@@ -57,6 +64,14 @@ public final class FinetuneJob implements TrainingJob {
         this.config = config;
         model = config.encoderWeights() == null ? new ResNet(config.model())
                 : FinetuneHead.build(config.model(), Path.of(config.encoderWeights())).model();
+        if (config.encoderWeights() != null && config.convScale() == FinetuneJobConfig.ConvScale.INIT) {
+            List<ConvWeightScale.Entry> before = ConvWeightScale.resetToInit(model);
+            DoubleSummaryStatistics r = before.stream().mapToDouble(ConvWeightScale.Entry::ratio).summaryStatistics();
+            LOG.info(String.format(Locale.ROOT, "convScale INIT: the %d conv weights of %s were at %.3f of their init"
+                            + " norm (median; %.3f-%.3f), scaled to it with their BatchNorms' running statistics",
+                    before.size(), config.encoderWeights(), ConvWeightScale.medianRatio(before), r.getMin(),
+                    r.getMax()));
+        }
         model.train(true);
         ema = config.emaDecay() > 0 ? new ModelEma(model, config.emaDecay()) : null;
         emaModel = ema == null ? null : new ResNet(config.model());
@@ -73,6 +88,12 @@ public final class FinetuneJob implements TrainingJob {
     @Override
     public String kind() {
         return KIND;
+    }
+
+    /** {@code job.convScale}: it acts on the encoder's weights, which a resume replaces with the checkpoint's. */
+    @Override
+    public List<String> resumableChanges() {
+        return List.of("job.convScale");
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.hgkd.train.trainer;
 
+import io.hgkd.models.resnet.ConvWeightScale;
 import io.hgkd.models.resnet.ResNetConfig;
 import io.hgkd.train.finetune.BatchMixup;
 
@@ -14,6 +15,9 @@ import io.hgkd.train.finetune.BatchMixup;
  * @param model          the classifier's architecture
  * @param encoderWeights safetensors file of pretrained encoder weights (e.g. exported from a distillation run), or
  *                       null to train from scratch
+ * @param convScale      the scale of the loaded encoder's conv weights at the start: {@link ConvScale#PRETRAINED}
+ *                       (as loaded; null means this) or {@link ConvScale#INIT} (see there); ignored without
+ *                       {@code encoderWeights}
  * @param labelSmoothing cross-entropy label smoothing in [0, 1) (SparK/timm fine-tuning: 0.1)
  * @param layerDecay     layer-wise lr decay factor in (0, 1] with SparK's ResNet layer ids; 1 = none
  * @param emaDecay       decay of an EMA of the weights updated after every step (SparK: 0.9999), evaluated too
@@ -22,11 +26,27 @@ import io.hgkd.train.finetune.BatchMixup;
  *                       {@code labelSmoothing} and {@code numClasses} must equal this config's and the data's
  * @param data           training and evaluation images (evaluation: the test split, or other synthetic images)
  */
-public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWeights, double labelSmoothing,
-                                double layerDecay, double emaDecay, BatchMixup.Config mixup, DataConfig data) {
+public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWeights, ConvScale convScale,
+                                double labelSmoothing, double layerDecay, double emaDecay, BatchMixup.Config mixup,
+                                DataConfig data) {
+
+    /** The scale of a pretrained encoder's conv weights when fine-tuning starts. */
+    public enum ConvScale {
+        /** As in the encoder file. */
+        PRETRAINED,
+        /**
+         * Every conv weight scaled to the expected norm of its kaiming initialisation, the running statistics of the
+         * BatchNorm it feeds adjusted so that the network computes the same function ({@link ConvWeightScale}).
+         * LAMB pretraining can grow the conv weights (about 2x on Fashion-MNIST at 3.2e-2 per 256); BatchNorm makes
+         * that scale invisible to the forward pass, but AdamW's fixed-size steps then turn those weights more slowly
+         * and the fine-tune runs at a fraction of its nominal learning rate. A no-op for a scratch-scale encoder.
+         */
+        INIT
+    }
 
     /** Validates the fields, derives the init seed and sets the class count. */
     public FinetuneJobConfig {
+        convScale = convScale == null ? ConvScale.PRETRAINED : convScale;
         if (model == null || data == null) {
             throw new IllegalArgumentException("FinetuneJobConfig needs a model and data");
         }
@@ -50,5 +70,24 @@ public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWei
                     + data.channels());
         }
         model = model.withNumClasses(data.classes()).withSeed(Seeds.derive(seed, "init.model", 0));
+    }
+
+    /** This config with another {@code encoderWeights} (null: from scratch). */
+    public FinetuneJobConfig withEncoderWeights(String path) {
+        return new FinetuneJobConfig(seed, model, path, convScale, labelSmoothing, layerDecay, emaDecay, mixup, data);
+    }
+
+    /**
+     * Fills the optional fields absent from a JSON {@code job} object with their defaults ({@code convScale}:
+     * {@code PRETRAINED}; the data's, {@link DataConfig#fillOptionalDefaults}), for readers that refuse missing
+     * creator properties (the CLI): configs and checkpoints written before a field existed then still load.
+     */
+    public static void fillOptionalDefaults(com.fasterxml.jackson.databind.node.ObjectNode job) {
+        if (!job.has("convScale")) {
+            job.put("convScale", ConvScale.PRETRAINED.name());
+        }
+        if (job.get("data") instanceof com.fasterxml.jackson.databind.node.ObjectNode data) {
+            DataConfig.fillOptionalDefaults(data);
+        }
     }
 }

@@ -94,7 +94,7 @@ public final class Trainer {
     /**
      * As {@link #Trainer(TrainingJob, TrainerConfig, Path, TrainingListener)}, letting a resume accept differences
      * in {@code allowedChanges} (dotted config paths such as {@code job.data.workers}) besides
-     * {@link TrainerConfig#RESUMABLE_CHANGES}.
+     * {@link TrainerConfig#RESUMABLE_CHANGES} and the job's {@link TrainingJob#resumableChanges()}.
      */
     public Trainer(TrainingJob job, TrainerConfig config, Path outputDir, TrainingListener listener,
                    Collection<String> allowedChanges) {
@@ -103,6 +103,7 @@ public final class Trainer {
         this.outputDir = Objects.requireNonNull(outputDir, "outputDir");
         this.listener = listener == null ? new TrainingListener() { } : listener;
         List<String> allowed = new ArrayList<>(TrainerConfig.RESUMABLE_CHANGES);
+        allowed.addAll(job.resumableChanges());
         allowed.addAll(allowedChanges);
         this.allowedChanges = List.copyOf(allowed);
         int batches = job.batchesPerEpoch();

@@ -111,6 +111,14 @@ public interface TrainingJob extends AutoCloseable {
         }
     }
 
+    /**
+     * Dotted config paths (e.g. {@code job.convScale}) that a resume may find changed: fields that act only when the
+     * job builds its model from scratch, which a resume overwrites from the checkpoint; may be empty.
+     */
+    default List<String> resumableChanges() {
+        return List.of();
+    }
+
     /** Named RNG states (longs as decimal strings) to store in the checkpoint; may be empty. */
     default Map<String, String> rngState() {
         return Map.of();

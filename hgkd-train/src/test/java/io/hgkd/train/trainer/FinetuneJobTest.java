@@ -3,6 +3,9 @@ package io.hgkd.train.trainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hgkd.core.io.SafeTensors;
+import io.hgkd.models.resnet.ConvWeightScale;
+import io.hgkd.models.resnet.ResNet;
 import io.hgkd.train.checkpoint.CheckpointManager;
 import io.hgkd.train.loop.EpochEvent;
 import io.hgkd.train.loop.JsonlMetricsListener;
@@ -14,14 +17,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Fine-tuning on a tiny separable task: the loss falls, accuracy is reported, and resume is exact. */
 class FinetuneJobTest {
 
     static FinetuneJobConfig config() {
-        return new FinetuneJobConfig(11, TinyRuns.encoder(), null, 0.1, 1.0, 0.9, null, DataConfig.synthetic(128, 16, 4, 16));
+        return new FinetuneJobConfig(11, TinyRuns.encoder(), null, null, 0.1, 1.0, 0.9, null, DataConfig.synthetic(128, 16, 4, 16));
     }
 
     static TrainerConfig trainer(int epochs) {
@@ -118,7 +125,7 @@ class FinetuneJobTest {
     @Test
     void mixupRunsDeterministically(@TempDir Path tmp) throws Exception {
         FinetuneJobConfig base = config();
-        FinetuneJobConfig c = new FinetuneJobConfig(base.seed(), base.model(), null, 0.1, 1.0, 0,
+        FinetuneJobConfig c = new FinetuneJobConfig(base.seed(), base.model(), null, null, 0.1, 1.0, 0,
                 io.hgkd.train.finetune.BatchMixup.Config.spark(4), base.data());
         java.util.List<java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray>> ends = new ArrayList<>();
         for (String run : List.of("a", "b")) {
@@ -135,8 +142,74 @@ class FinetuneJobTest {
                     () -> TinyRuns.assertSameTensors(ends.get(0), job.model().stateDict(), "plain vs mixup"));
         }
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new FinetuneJobConfig(1, base.model(), null, 0.0, 1.0, 0,
+                () -> new FinetuneJobConfig(1, base.model(), null, null, 0.0, 1.0, 0,
                         io.hgkd.train.finetune.BatchMixup.Config.spark(4), base.data()));
         assertTrue(e.getMessage().contains("must agree"), e.getMessage());
+    }
+
+    /**
+     * convScale INIT: an encoder whose conv weights grew 2x (random BN statistics) starts the fine-tune at the init
+     * norm and computes what PRETRAINED computes; a run started with PRETRAINED resumes under
+     * INIT (the checkpoint's weights win) and ends exactly where the uninterrupted run ends.
+     */
+    @Test
+    void convScaleInitResetsALoadedEncoderAndAResumeMayChangeIt(@TempDir Path tmp) throws Exception {
+        Map<String, INDArray> grown = new ResNet(TinyRuns.encoder()).stateDict();
+        for (Map.Entry<String, INDArray> e : grown.entrySet()) {
+            INDArray v = e.getValue();
+            if (v.rank() == 4) {
+                v.muli(2);
+            } else if (e.getKey().endsWith("running_mean")) {
+                v.assign(Nd4j.rand(DataType.FLOAT, v.shape()).mul(2));
+            } else if (e.getKey().endsWith("running_var")) {
+                v.assign(Nd4j.rand(DataType.FLOAT, v.shape()).add(1).mul(4));
+            }
+        }
+        Path file = tmp.resolve("grown.safetensors");
+        SafeTensors.write(file, grown);
+        FinetuneJobConfig asLoaded = new FinetuneJobConfig(11, TinyRuns.encoder(), file.toString(), null, 0.1, 1.0, 0,
+                null, DataConfig.synthetic(128, 16, 4, 16));
+        assertEquals(FinetuneJobConfig.ConvScale.PRETRAINED, asLoaded.convScale(), "null means PRETRAINED");
+        FinetuneJobConfig init = new FinetuneJobConfig(11, TinyRuns.encoder(), file.toString(),
+                FinetuneJobConfig.ConvScale.INIT, 0.1, 1.0, 0, null, DataConfig.synthetic(128, 16, 4, 16));
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 16, 16);
+        INDArray yAsLoaded;
+        try (FinetuneJob job = new FinetuneJob(asLoaded)) {
+            ResNet m = (ResNet) job.model();
+            assertEquals(2.0, ConvWeightScale.medianRatio(ConvWeightScale.measure(m))
+                    / ConvWeightScale.medianRatio(ConvWeightScale.measure(new ResNet(TinyRuns.encoder()))), 1e-5);
+            m.eval();
+            yAsLoaded = m.forward(x).dup();
+        }
+        try (FinetuneJob job = new FinetuneJob(init)) {
+            ResNet m = (ResNet) job.model();
+            ConvWeightScale.measure(m).forEach(e -> assertEquals(1.0, e.ratio(), 1e-5, e.name()));
+            m.eval();
+            INDArray y = m.forward(x);
+            double rel = y.sub(yAsLoaded).amaxNumber().doubleValue() / yAsLoaded.amaxNumber().doubleValue();
+            assertTrue(rel < 1e-4, "INIT changed the function: " + rel);
+        }
+
+        Map<String, INDArray> straight;
+        try (FinetuneJob job = new FinetuneJob(asLoaded)) {
+            new Trainer(job, trainer(2), tmp.resolve("a"), null).fit();
+            straight = job.model().stateDict();
+        }
+        Path b = tmp.resolve("b");
+        try (FinetuneJob job = new FinetuneJob(asLoaded)) {
+            Trainer[] t = new Trainer[1];
+            t[0] = new Trainer(job, trainer(2), b, new TrainingListener() {
+                @Override
+                public void onEpochEnd(EpochEvent e) {
+                    t[0].requestStop();
+                }
+            });
+            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+        }
+        try (FinetuneJob job = new FinetuneJob(init)) {
+            Trainer t = new Trainer(job, trainer(2), b, null);
+            assertEquals(RunSummary.Status.COMPLETED, t.resume().status());
+            TinyRuns.assertSameTensors(straight, job.model().stateDict(), "resumed under INIT");
+        }
     }
 }

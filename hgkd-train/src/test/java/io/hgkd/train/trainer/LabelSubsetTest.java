@@ -79,8 +79,8 @@ class LabelSubsetTest {
     @Test
     void theTrainingSeedDoesNotChangeTheSubset() throws Exception {
         DataConfig d = DataConfig.synthetic(200, 8, 4, 8).withLabels(0.25, 2);
-        FinetuneJobConfig a = new FinetuneJobConfig(1, TinyRuns.encoder(), null, 0.1, 1, 0, null, d);
-        FinetuneJobConfig b = new FinetuneJobConfig(2, TinyRuns.encoder(), null, 0.1, 1, 0, null, d);
+        FinetuneJobConfig a = new FinetuneJobConfig(1, TinyRuns.encoder(), null, null, 0.1, 1, 0, null, d);
+        FinetuneJobConfig b = new FinetuneJobConfig(2, TinyRuns.encoder(), null, null, 0.1, 1, 0, null, d);
         int[] la = labels(a.data().train());
         assertEquals(50, la.length);
         assertArrayEquals(la, labels(b.data().train()));

@@ -52,7 +52,7 @@ class PipelineTest {
                 distillDir.resolve("checkpoints/checkpoint-000000008"), tmp.resolve("x.safetensors")));
 
         // 3. fine-tuning from the exported encoder
-        FinetuneJobConfig f = new FinetuneJobConfig(3, TinyRuns.encoder(), encoderFile.toString(), 0.1, 0.8, 0, null,
+        FinetuneJobConfig f = new FinetuneJobConfig(3, TinyRuns.encoder(), encoderFile.toString(), null, 0.1, 0.8, 0, null,
                 DataConfig.fashionMnistEmbedded(32, 8));
         try (FinetuneJob job = new FinetuneJob(f)) {
             TinyRuns.assertSameTensors(encoder, subset(job.model(), encoder), "fine-tuning start");
