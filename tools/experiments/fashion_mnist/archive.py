@@ -25,8 +25,9 @@ exports nothing whose consumers are done (it exports an encoder only for a stage
 """
 import argparse
 import os
-import shutil
 import sys
+
+from atomic import atomic_copy
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 DEFAULT_ROOT = os.path.join(REPO, "runs", "fashion-mnist")
@@ -58,11 +59,8 @@ def records(root):
 
 
 def copy(src, dst):
-    """Copy to a temporary file beside dst, then rename: a reader never sees half a file."""
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    tmp = dst + ".tmp"
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    """Copy through a temporary file beside dst, then rename: a reader never sees half a file."""
+    atomic_copy(src, dst)
 
 
 def save(root, archive, weights):

@@ -28,6 +28,8 @@ import sys
 
 import numpy as np
 
+from atomic import atomic_open
+
 DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64, "I32": np.int32}
 
 
@@ -67,13 +69,11 @@ def write_safetensors(path, tensors, metadata=None):
         blobs.append(b)
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * (-len(h) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
+    with atomic_open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)))
         f.write(h)
         for b in blobs:
             f.write(b)
-    os.replace(tmp, path)
 
 
 def bn_of(conv):
@@ -156,9 +156,8 @@ def main(argv=None):
             for p in a.encoders:
                 rec = norms(p)
                 out = os.path.join(os.path.dirname(os.path.abspath(p)), "encoder_norms.json")
-                with open(out + ".tmp", "w") as f:
+                with atomic_open(out) as f:
                     json.dump(rec, f, indent=1)
-                os.replace(out + ".tmp", out)
                 print("%s: conv weight norm / init norm, median %.2f; by stage %s -> %s" % (
                     p, rec["median_ratio"], ", ".join("%s %.2f" % kv for kv in rec["stage_median_ratio"].items()), out))
         else:

@@ -15,6 +15,8 @@ import re
 import shutil
 import sys
 
+from atomic import atomic_open
+
 HEADER = ["stage", "seconds", "status", "machine", "finished"]
 
 
@@ -34,12 +36,10 @@ def read_rows(path):
 
 
 def write_rows(path, rows):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w", newline="") as f:
+    with atomic_open(path, "w", newline="") as f:
         w = csv.DictWriter(f, HEADER, delimiter="\t", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    os.replace(path + ".tmp", path)
 
 
 def move(src_root, dst_root, names):

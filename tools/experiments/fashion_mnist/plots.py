@@ -13,6 +13,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from atomic import atomic_open  # noqa: E402
+
 COLOURS = {"hgkd": "tab:blue", "hgkd_pix": "tab:purple", "spark": "tab:orange", "scratch": "tab:gray"}
 SEED_STYLES = ["-", "--", ":", "-."]
 
@@ -32,10 +34,11 @@ def _runs(parent, pattern):
 
 def _save(fig, path):
     """Writes through a temporary name, so a reader never sees half a PNG."""
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_open(path, "wb") as f:
+            fig.savefig(f, dpi=100, format="png")
+    finally:
+        plt.close(fig)
 
 
 def _steps(records):

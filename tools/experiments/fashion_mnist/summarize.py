@@ -22,11 +22,12 @@ import csv
 import json
 import os
 import re
-import shutil
 import sys
 from collections import OrderedDict, defaultdict
 
 import numpy as np
+
+from atomic import atomic_copy, atomic_open
 
 BEGIN = "<!-- results:begin -->"
 END = "<!-- results:end -->"
@@ -365,7 +366,7 @@ def draw_plots(root, runs, plots_dir, doc_dir, prefix="", suffix=""):
                               ("teacher_ft/loss.png", "teacher_ft-loss.png", "teacher fine-tune: loss")):
         p = os.path.join(root, src)
         if os.path.exists(p) and os.path.exists(os.path.join(os.path.dirname(p), ".done")):  # complete runs only
-            shutil.copyfile(p, os.path.join(plots_dir, prefix + dst))
+            atomic_copy(p, os.path.join(plots_dir, prefix + dst))
             add(dst, caption)
     if plots.final_top1(runs, STUDENTS, os.path.join(plots_dir, prefix + "students-top1.png")):
         add("students-top1.png", "fine-tuned students: final top-1 per budget, mean, spread and seeds" + suffix)
@@ -405,7 +406,7 @@ def read_marked(path, begin, end):
 
 def replace_between(path, begin, end, text):
     doc = read_marked(path, begin, end)
-    with open(path, "w") as f:
+    with atomic_open(path) as f:
         f.write(doc[:doc.index(begin) + len(begin)] + text + doc[doc.index(end):])
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Self-test of summarize.py, archive.py, encoder_scale.py and move_runs.py on synthetic data (no training, about a second).
+"""Self-test of summarize.py, archive.py, encoder_scale.py, move_runs.py and atomic.py on synthetic data (no training, about a second).
 
     python3 tools/experiments/fashion_mnist/test_summarize.py [-v]
 
@@ -7,7 +7,7 @@ Checks the numbers summarize.py derives (means, sample spreads, gap verdicts), t
 and that it only rewrites the text between its markers; that archive.py keeps the records of finished stages and
 the named weights only, and that its restore never overwrites; that encoder_scale.py's rescaling keeps every
 conv + BatchNorm pair's function and names a conv without its BatchNorm; that move_runs.py moves a run with its
-stage rows and never overwrites.
+stage rows and never overwrites; that an interrupted atomic write leaves the old file and no temporary.
 """
 import json
 import os
@@ -19,6 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import archive  # noqa: E402
+import atomic  # noqa: E402
 import encoder_scale  # noqa: E402
 import move_runs  # noqa: E402
 import summarize  # noqa: E402
@@ -277,6 +278,24 @@ class EncoderScaleTest(unittest.TestCase):
         encoder_scale.write_safetensors(self.src, self.t)
         with self.assertRaisesRegex(ValueError, r"conv1\.weight \[8, 3, 3, 3\] feeds no BatchNorm.*bn1\.running_var"):
             encoder_scale.rescale(self.src, os.path.join(self.tmp.name, "out.safetensors"))
+
+
+class AtomicTest(unittest.TestCase):
+    def test_failure_leaves_the_old_file_and_no_temporary(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "x.json")
+            with atomic.atomic_open(path) as f:
+                f.write("old")
+            with self.assertRaises(RuntimeError):
+                with atomic.atomic_open(path) as f:
+                    f.write("half")
+                    raise RuntimeError("interrupted")
+            with open(path) as f:
+                self.assertEqual("old", f.read())
+            self.assertEqual(["x.json"], os.listdir(d))
+            atomic.atomic_copy(path, os.path.join(d, "sub", "y.json"))
+            with open(os.path.join(d, "sub", "y.json")) as f:
+                self.assertEqual("old", f.read())
 
 
 class MoveRunsTest(unittest.TestCase):
