@@ -2,6 +2,7 @@ package io.hgkd.models.resnet;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -96,7 +97,7 @@ public final class ConvWeightScale {
 
     /** The 4-d weights, each checked to feed a BatchNorm found by name. */
     private static Map<String, INDArray> convs(Map<String, INDArray> state) {
-        Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+        Map<String, INDArray> out = new LinkedHashMap<>();
         for (Map.Entry<String, INDArray> e : state.entrySet()) {
             if (e.getValue().rank() != 4) {
                 continue;

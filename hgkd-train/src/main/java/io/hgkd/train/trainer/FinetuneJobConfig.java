@@ -1,5 +1,6 @@
 package io.hgkd.train.trainer;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hgkd.models.resnet.ConvWeightScale;
 import io.hgkd.models.resnet.ResNetConfig;
 import io.hgkd.train.finetune.BatchMixup;
@@ -82,11 +83,11 @@ public record FinetuneJobConfig(long seed, ResNetConfig model, String encoderWei
      * {@code PRETRAINED}; the data's, {@link DataConfig#fillOptionalDefaults}), for readers that refuse missing
      * creator properties (the CLI): configs and checkpoints written before a field existed then still load.
      */
-    public static void fillOptionalDefaults(com.fasterxml.jackson.databind.node.ObjectNode job) {
+    public static void fillOptionalDefaults(ObjectNode job) {
         if (!job.has("convScale")) {
             job.put("convScale", ConvScale.PRETRAINED.name());
         }
-        if (job.get("data") instanceof com.fasterxml.jackson.databind.node.ObjectNode data) {
+        if (job.get("data") instanceof ObjectNode data) {
             DataConfig.fillOptionalDefaults(data);
         }
     }
