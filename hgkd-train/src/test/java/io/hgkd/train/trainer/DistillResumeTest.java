@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hgkd.train.checkpoint.Checkpoint;
 import io.hgkd.train.checkpoint.ConfigMismatchException;
-import io.hgkd.train.loop.EpochEvent;
 import io.hgkd.train.loop.RunSummary;
 import io.hgkd.train.loop.TrainingListener;
 import java.nio.file.Path;
@@ -42,16 +41,7 @@ class DistillResumeTest {
 
         Path b = tmp.resolve("b");
         try (DistillJob job = new DistillJob(TinyRuns.distill(7))) {
-            Trainer[] t = new Trainer[1];
-            TrainingListener stopAfterFirst = new TrainingListener() {
-                @Override
-                public void onEpochEnd(EpochEvent e) {
-                    t[0].requestStop();
-                }
-            };
-            t[0] = new Trainer(job, TinyRuns.trainer(2), b, stopAfterFirst);
-            RunSummary s = t[0].fit();
-            assertEquals(RunSummary.Status.STOPPED, s.status());
+            RunSummary s = TinyRuns.fitFirstEpoch(job, TinyRuns.trainer(2), b);
             assertEquals(1, s.epochs());
             assertEquals(4, s.globalSteps());
         }
@@ -132,14 +122,7 @@ class DistillResumeTest {
 
         Path b = tmp.resolve("b");
         try (DistillJob job = new DistillJob(TinyRuns.distill(7))) {
-            Trainer[] t = new Trainer[1];
-            t[0] = new Trainer(job, accum, b, new TrainingListener() {
-                @Override
-                public void onEpochEnd(EpochEvent e) {
-                    t[0].requestStop();
-                }
-            });
-            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+            TinyRuns.fitFirstEpoch(job, accum, b);
         }
         try (DistillJob job = new DistillJob(TinyRuns.distill(7))) {
             Trainer t = new Trainer(job, accum, b, null);

@@ -103,14 +103,7 @@ class FinetuneJobTest {
         }
         Path b = tmp.resolve("b");
         try (FinetuneJob job = new FinetuneJob(config())) {
-            Trainer[] t = new Trainer[1];
-            t[0] = new Trainer(job, trainer(2), b, new TrainingListener() {
-                @Override
-                public void onEpochEnd(EpochEvent e) {
-                    t[0].requestStop();
-                }
-            });
-            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+            TinyRuns.fitFirstEpoch(job, trainer(2), b);
         }
         try (FinetuneJob job = new FinetuneJob(config())) {
             Trainer t = new Trainer(job, trainer(2), b, null);
@@ -197,14 +190,7 @@ class FinetuneJobTest {
         }
         Path b = tmp.resolve("b");
         try (FinetuneJob job = new FinetuneJob(asLoaded)) {
-            Trainer[] t = new Trainer[1];
-            t[0] = new Trainer(job, trainer(2), b, new TrainingListener() {
-                @Override
-                public void onEpochEnd(EpochEvent e) {
-                    t[0].requestStop();
-                }
-            });
-            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+            TinyRuns.fitFirstEpoch(job, trainer(2), b);
         }
         try (FinetuneJob job = new FinetuneJob(init)) {
             Trainer t = new Trainer(job, trainer(2), b, null);

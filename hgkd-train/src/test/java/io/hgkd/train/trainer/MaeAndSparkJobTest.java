@@ -63,14 +63,7 @@ class MaeAndSparkJobTest {
         }
         Path b = tmp.resolve("b");
         try (MaePretrainJob job = new MaePretrainJob(mae())) {
-            Trainer[] t = new Trainer[1];
-            t[0] = new Trainer(job, maeTrainer(2), b, new TrainingListener() {
-                @Override
-                public void onEpochEnd(EpochEvent e) {
-                    t[0].requestStop();
-                }
-            });
-            assertEquals(RunSummary.Status.STOPPED, t[0].fit().status());
+            TinyRuns.fitFirstEpoch(job, maeTrainer(2), b);
         }
         try (MaePretrainJob job = new MaePretrainJob(mae())) {
             new Trainer(job, maeTrainer(2), b, null).resume();

@@ -7,6 +7,11 @@ import io.hgkd.models.resnet.ResNetConfig;
 import io.hgkd.models.student.StudentConfig;
 import io.hgkd.models.vit.VitConfig;
 import io.hgkd.train.distill.DistillConfig;
+import io.hgkd.train.loop.EpochEvent;
+import io.hgkd.train.loop.RunSummary;
+import io.hgkd.train.loop.TrainingListener;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -40,6 +45,23 @@ final class TinyRuns {
     /** LAMB, warmup 1 epoch, a checkpoint every epoch. */
     static TrainerConfig trainer(int epochs) {
         return new TrainerConfig(epochs, TrainerConfig.OptimizerKind.LAMB, 0.05, 0.04, 0.2, 1, 0, 1, 3, 1, 1, 1);
+    }
+
+    /**
+     * Trains {@code job} into {@code dir} and stops it at the end of its first epoch, as an interrupted run that a
+     * resume continues; asserts that it stopped.
+     */
+    static RunSummary fitFirstEpoch(TrainingJob job, TrainerConfig config, Path dir) throws IOException {
+        Trainer[] t = new Trainer[1];
+        t[0] = new Trainer(job, config, dir, new TrainingListener() {
+            @Override
+            public void onEpochEnd(EpochEvent e) {
+                t[0].requestStop();
+            }
+        });
+        RunSummary s = t[0].fit();
+        assertEquals(RunSummary.Status.STOPPED, s.status());
+        return s;
     }
 
     static void assertSameTensors(Map<String, INDArray> expected, Map<String, INDArray> actual, String what) {
