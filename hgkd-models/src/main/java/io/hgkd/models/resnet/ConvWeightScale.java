@@ -49,9 +49,10 @@ public final class ConvWeightScale {
 
     /** Every conv weight's norm and init norm, in the model's parameter order. */
     public static List<Entry> measure(ResNet model) {
+        Map<String, INDArray> state = model.stateDict();
         List<Entry> out = new ArrayList<>();
-        for (Map.Entry<String, INDArray> e : convs(model.stateDict()).entrySet()) {
-            out.add(entry(e.getKey(), e.getValue()));
+        for (String conv : convs(state).keySet()) {
+            out.add(entry(conv, state.get(conv)));
         }
         return out;
     }
@@ -65,15 +66,16 @@ public final class ConvWeightScale {
     public static List<Entry> resetToInit(ResNet model) {
         Map<String, INDArray> state = model.stateDict();
         List<Entry> out = new ArrayList<>();
-        for (Map.Entry<String, INDArray> e : convs(state).entrySet()) {
-            Entry before = entry(e.getKey(), e.getValue());
+        for (Map.Entry<String, String> e : convs(state).entrySet()) {
+            INDArray w = state.get(e.getKey());
+            Entry before = entry(e.getKey(), w);
             if (!(before.norm() > 0)) {
                 throw new IllegalArgumentException("conv weight " + e.getKey() + " has norm " + before.norm()
                         + ": cannot scale it to its init norm");
             }
             double c = before.initNorm() / before.norm();
-            String bn = bnOf(e.getKey());
-            e.getValue().muli(c);
+            String bn = e.getValue();
+            w.muli(c);
             state.get(bn + "running_mean").muli(c);
             state.get(bn + "running_var").muli(c * c);
             out.add(before);
@@ -95,9 +97,9 @@ public final class ConvWeightScale {
         return new Entry(name, norm, Math.sqrt(2.0 * w.size(1)));
     }
 
-    /** The 4-d weights, each checked to feed a BatchNorm found by name. */
-    private static Map<String, INDArray> convs(Map<String, INDArray> state) {
-        Map<String, INDArray> out = new LinkedHashMap<>();
+    /** The 4-d weights' names, each with the prefix of the BatchNorm it feeds (checked to exist), in state order. */
+    private static Map<String, String> convs(Map<String, INDArray> state) {
+        Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, INDArray> e : state.entrySet()) {
             if (e.getValue().rank() != 4) {
                 continue;
@@ -108,7 +110,7 @@ public final class ConvWeightScale {
                         + Arrays.toString(e.getValue().shape()) + " feeds no BatchNorm found by name (looked for "
                         + (bn == null ? "?" : bn) + "running_var)");
             }
-            out.put(e.getKey(), e.getValue());
+            out.put(e.getKey(), bn);
         }
         return out;
     }
