@@ -49,6 +49,9 @@
 #   TEACHER_FT_FRACTION, TEACHER_FT_EPOCHS   the teacher's supervised fine-tune (0.1, 50)
 #   PROBE_FRACTIONS  label fractions of the probes ("0.1 1"); PROBE_EPOCHS (90)
 #   EXTRA_SETS       extra --set arguments for every stage with a job.data (e.g. "job.data.workers=1")
+#   STUDENT_EXTRA_SETS  extra --set arguments for the students' pretraining only, after their own (a side
+#                    experiment's change of objective, e.g. "job.loss.teacherBlock=5" or "job.loss.normalizeTargets=false"
+#                    or "job.loss.simWeight=0.0"; in a root of its own under ROOT-extra, see docs/results.md)
 #   MACHINE_NOTE     a note for stage_times.tsv's machine column (e.g. "beside another 1-thread driver"); the column
 #                    also records OMP_NUM_THREADS when it is set
 #   STAGES           an extended regex: run only the stages whose name matches (default: all). Splits the work
@@ -125,6 +128,7 @@ TEACHER_FT_EPOCHS="${TEACHER_FT_EPOCHS:-50}"
 PROBE_FRACTIONS="${PROBE_FRACTIONS:-0.1 1}"
 PROBE_EPOCHS="${PROBE_EPOCHS:-90}"
 read -r -a EXTRA <<< "${EXTRA_SETS:-}"
+read -r -a STUDENT_EXTRA <<< "${STUDENT_EXTRA_SETS:-}"
 STAGES="${STAGES:-}"
 
 TIMES="$ROOT/stage_times.tsv"
@@ -367,7 +371,7 @@ pretrain_students() {  # pretrain_students SEED
     args=(distill --config "$CONFIGS/distill-fashion-mnist.json" --set "job.seed=$seed"
       --set "trainer.epochs=$STUDENT_EPOCHS" --set "trainer.warmupEpochs=$(warmup "$STUDENT_EPOCHS")"
       --set "trainer.checkpointEvery=1")
-    mapfile -t -O "${#args[@]}" args < <(student_sets "$s"; sets "${DATA_SETS[@]}" "${STUDENT_SETS[@]}" "${EXTRA[@]}")
+    mapfile -t -O "${#args[@]}" args < <(student_sets "$s"; sets "${DATA_SETS[@]}" "${STUDENT_SETS[@]}" "${EXTRA[@]}" "${STUDENT_EXTRA[@]}")
     [[ $s == spark ]] || teacher_export "$(pending "student.$s.s$seed" "$dir/.done")"
     train_stage "student.$s.s$seed" "$dir" "${args[@]}"
   done
