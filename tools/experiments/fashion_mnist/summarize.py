@@ -241,6 +241,20 @@ def side_roots(parent):
     return [(d, os.path.join(parent, d)) for d in sorted(os.listdir(parent)) if os.path.isdir(os.path.join(parent, d))]
 
 
+def side_probe_table(root):
+    """Every ROOT/probes/*/probe.json of a side experiment: top-1, labelled examples, the encoder file probed."""
+    pdir = os.path.join(root, "probes")
+    rows = []
+    for name in sorted(os.listdir(pdir)) if os.path.isdir(pdir) else []:
+        r = read_json(os.path.join(pdir, name, "probe.json"))
+        if r is not None:
+            rows.append("| %s | %s | %d | %s |" % (name, fmt(r["top1"]), r["train_size"],
+                                                  os.path.basename(r.get("encoder_weights") or "-")))
+    if not rows:
+        return []
+    return ["| probe | top-1 | labelled examples | encoder |", "|---|---|---|---|"] + rows
+
+
 def extra_section(name, root):
     """A side experiment (a run.sh root under ROOT-extra, described by its about.md): its description, student
     pretrainings and fine-tunes, and wall time."""
@@ -249,6 +263,9 @@ def extra_section(name, root):
         with open(os.path.join(root, "about.md")) as f:
             about = f.read().strip()
     out = ["", "### Side experiment `%s`" % name, "", about or "(no about.md)", ""]
+    probes = side_probe_table(root)
+    if probes:
+        out += probes + [""]
     pre = pretrain_table(root)
     if pre:
         out += pre + [""]

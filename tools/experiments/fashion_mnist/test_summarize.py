@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Self-test of summarize.py, archive.py, encoder_scale.py, move_runs.py and atomic.py on synthetic data (no training, about a second).
+"""Self-test of summarize.py, archive.py, encoder_scale.py, vit_truncate.py, move_runs.py and atomic.py on synthetic data (no training, about a second).
 
     python3 tools/experiments/fashion_mnist/test_summarize.py [-v]
 
 Checks the numbers summarize.py derives (means, sample spreads, gap verdicts), that incomplete runs never count,
 and that it only rewrites the text between its markers; that archive.py keeps the records of finished stages and
 the named weights only, and that its restore never overwrites; that encoder_scale.py's rescaling keeps every
-conv + BatchNorm pair's function and names a conv without its BatchNorm; that move_runs.py moves a run with its
+conv + BatchNorm pair's function and names a conv without its BatchNorm; that vit_truncate.py keeps the
+first K blocks and everything outside them; that move_runs.py moves a run with its
 stage rows and never overwrites; that an interrupted atomic write leaves the old file and no temporary.
 """
 import json
@@ -22,6 +23,7 @@ import archive  # noqa: E402
 import atomic  # noqa: E402
 import encoder_scale  # noqa: E402
 import move_runs  # noqa: E402
+import vit_truncate  # noqa: E402
 import summarize  # noqa: E402
 
 try:
@@ -97,6 +99,8 @@ class SummarizeTest(unittest.TestCase):
         write(os.path.join(extra, "students", "hgkd-s0", "encoder_norms.json"),
               json.dumps({"median_ratio": 1.0, "stage_median_ratio": {"stem": 1.0}}))
         finetune(extra, "hgkd-s0-1pct", [0.6, 0.8311])
+        write(os.path.join(extra, "probes", "mae-depth6-10pct", "probe.json"),
+              json.dumps({"top1": 0.8357, "train_size": 6000, "encoder_weights": "/x/teacher/vit_encoder.depth6.safetensors"}))
         self.doc = os.path.join(t, "results.md")
         self.readme = os.path.join(t, "README.md")
         write(self.doc, DOC)
@@ -160,6 +164,7 @@ class SummarizeTest(unittest.TestCase):
         side = self.out[self.out.index("### Side experiment `rescaled`"):]
         self.assertIn("What this side experiment tests.", side)
         self.assertIn("| H-GKD, 1% labels, seed 0 | 83.11 | 83.11 | 1.000 |", side)
+        self.assertIn("| mae-depth6-10pct | 83.57 | 6000 | vit_encoder.depth6.safetensors |", side)
 
     def test_only_the_marked_sections_change(self):
         self.assertTrue(self.out.startswith("# doc\n\nhand-written\n\n<!-- results:begin -->"))
@@ -278,6 +283,24 @@ class EncoderScaleTest(unittest.TestCase):
         encoder_scale.write_safetensors(self.src, self.t)
         with self.assertRaisesRegex(ValueError, r"conv1\.weight \[8, 3, 3, 3\] feeds no BatchNorm.*bn1\.running_var"):
             encoder_scale.rescale(self.src, os.path.join(self.tmp.name, "out.safetensors"))
+
+
+class VitTruncateTest(unittest.TestCase):
+    def test_keeps_first_blocks_and_the_rest(self):
+        with tempfile.TemporaryDirectory() as d:
+            t = {"cls_token": np.ones((1, 1, 4), np.float32), "norm.weight": np.arange(4, dtype=np.float32)}
+            for i in range(3):
+                t["blocks.%d.attn.qkv.weight" % i] = np.full((12, 4), i, np.float32)
+            src, dst = os.path.join(d, "vit.safetensors"), os.path.join(d, "cut.safetensors")
+            encoder_scale.write_safetensors(src, t, {"source": "test"})
+            self.assertEqual(3, vit_truncate.truncate(src, dst, 2))
+            out, meta = encoder_scale.read_safetensors(dst)
+            self.assertEqual({"cls_token", "norm.weight", "blocks.0.attn.qkv.weight", "blocks.1.attn.qkv.weight"},
+                             set(out))
+            np.testing.assert_array_equal(t["blocks.1.attn.qkv.weight"], out["blocks.1.attn.qkv.weight"])
+            self.assertIn("first 2 of 3 blocks", meta["source"])
+            with self.assertRaisesRegex(ValueError, r"vit\.safetensors has 3 blocks; --depth must be in \[1, 3\], got 4"):
+                vit_truncate.truncate(src, dst, 4)
 
 
 class AtomicTest(unittest.TestCase):
