@@ -245,7 +245,8 @@ def side_probe_table(root):
     """Every ROOT/probes/*/probe.json of a side experiment: top-1, labelled examples, the encoder file probed."""
     pdir = os.path.join(root, "probes")
     rows = []
-    for name in sorted(os.listdir(pdir)) if os.path.isdir(pdir) else []:
+    natural = lambda n: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)]  # depth2 before depth10
+    for name in sorted(os.listdir(pdir), key=natural) if os.path.isdir(pdir) else []:
         r = read_json(os.path.join(pdir, name, "probe.json"))
         if r is not None:
             rows.append("| %s | %s | %d | %s |" % (name, fmt(r["top1"]), r["train_size"],
@@ -270,10 +271,15 @@ def extra_section(name, root):
     if pre:
         out += pre + [""]
     _, _, per_seed, missing, _ = student_table(root)
-    out += per_seed if len(per_seed) > 2 else ["(no completed fine-tuning runs yet)"]
+    if len(per_seed) > 2:
+        out += per_seed
+    elif not probes:  # a probe-only experiment trains no student
+        out += ["(no completed fine-tuning runs yet)"]
     if missing:
         out += ["", "Incomplete: " + ", ".join(missing)]
-    return out + [""] + time_table(root)[0]
+    if os.path.exists(os.path.join(root, "stage_times.tsv")) or not probes:
+        out += [""] + time_table(root)[0]
+    return out
 
 
 def sweep_runs(sweep):
@@ -319,10 +325,12 @@ def seed0_students(root):
 
 def stage_group(stage):
     """teacher, teacher_ft, probe.mae.10pct -> probes, student.hgkd.s0 -> student hgkd, finetune.x.s0.1pct ->
-    finetune 1%, eval.* -> eval, *.export -> exports."""
+    finetune 1%, eval.* -> eval, *.export -> exports, *.rescale -> conv rescaling."""
     parts = stage.split(".")
     if stage.endswith(".export"):
         return "exports"
+    if stage.endswith(".rescale"):
+        return "conv rescaling (encoder_scale.py)"
     if parts[0] == "student":
         return "student pretraining: " + STUDENTS.get(parts[1], parts[1])
     if parts[0] == "finetune":

@@ -101,6 +101,10 @@ class SummarizeTest(unittest.TestCase):
         finetune(extra, "hgkd-s0-1pct", [0.6, 0.8311])
         write(os.path.join(extra, "probes", "mae-depth6-10pct", "probe.json"),
               json.dumps({"top1": 0.8357, "train_size": 6000, "encoder_weights": "/x/teacher/vit_encoder.depth6.safetensors"}))
+        write(os.path.join(extra, "probes", "mae-depth10-10pct", "probe.json"), json.dumps({"top1": 0.8389, "train_size": 6000}))
+        probes_only = os.path.join(self.root + "-extra", "probes-only")
+        write(os.path.join(probes_only, "probes", "random-depth2-10pct", "probe.json"),
+              json.dumps({"top1": 0.7681, "train_size": 6000}))
         self.doc = os.path.join(t, "results.md")
         self.readme = os.path.join(t, "README.md")
         write(self.doc, DOC)
@@ -164,7 +168,12 @@ class SummarizeTest(unittest.TestCase):
         side = self.out[self.out.index("### Side experiment `rescaled`"):]
         self.assertIn("What this side experiment tests.", side)
         self.assertIn("| H-GKD, 1% labels, seed 0 | 83.11 | 83.11 | 1.000 |", side)
-        self.assertIn("| mae-depth6-10pct | 83.57 | 6000 | vit_encoder.depth6.safetensors |", side)
+        self.assertIn("| mae-depth6-10pct | 83.57 | 6000 | vit_encoder.depth6.safetensors |\n"
+                      "| mae-depth10-10pct | 83.89 | 6000 | - |", side)  # natural order
+        only = self.out[self.out.index("### Side experiment `probes-only`"):]
+        self.assertIn("| random-depth2-10pct | 76.81 | 6000 | - |", only)
+        self.assertNotIn("no completed fine-tuning", only)
+        self.assertNotIn("no stage_times.tsv", only)
 
     def test_only_the_marked_sections_change(self):
         self.assertTrue(self.out.startswith("# doc\n\nhand-written\n\n<!-- results:begin -->"))
